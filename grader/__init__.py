@@ -1,0 +1,9 @@
+"""Automated grading of deep-learning exercises.
+
+Student code runs in sandboxed worker processes (``grader.sandbox``); checks,
+comparisons and points are decided in the grading process, which never runs
+student code. Keep this module free of imports: the sandbox worker imports the
+package too, and must not pull the grading side in with it.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,122 @@
+"""The result model: what grading a submission produced.
+
+Everything here is frozen and derived values (totals, pass/fail) are computed,
+never stored. Writers (terminal, JSON, platform formats) read these objects and
+never change them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Literal
+
+SCHEMA_VERSION = 1
+
+Status = Literal["passed", "failed", "error", "timeout"]
+Visibility = Literal["visible", "hidden"]
+
+STATUSES: tuple[Status, ...] = ("passed", "failed", "error", "timeout")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one check against one submission.
+
+    name: stable check id, unique within the assignment (``"naive_add/values"``).
+    title: one line saying what the check verifies, for people.
+    functions: the student-facing names the check exercises.
+    status: passed, failed (wrong answer), error (the code raised, crashed, is
+        missing, ...) or timeout.
+    score, max_score: points earned and available.
+    message: what the student reads; already safe for the check's visibility
+        (a hidden check's message never shows hidden inputs or expected values).
+    visibility: whether students see the check in full.
+    details: what only course staff read (hidden inputs, full diffs, tracebacks
+        of grader frames); empty when there is nothing beyond the message.
+    output: what the student's code printed during the check, truncated; kept
+        for visible checks only, since printing a hidden input would leak it.
+    seconds: wall time the check took, grading overhead included.
+    """
+
+    name: str
+    title: str
+    functions: tuple[str, ...]
+    status: Status
+    score: float
+    max_score: float
+    message: str
+    visibility: Visibility
+    details: str = ""
+    output: str = ""
+    seconds: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"unknown status {self.status!r}")
+        if not 0 <= self.score <= self.max_score:
+            raise ValueError(f"score {self.score} outside [0, {self.max_score}] for {self.name}")
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+
+@dataclass(frozen=True)
+class LoadNote:
+    """Something worth telling the student about how their file was loaded.
+
+    kind: ``dropped`` (an IPython magic or shell line that was not run),
+        ``syntax_error``, ``exception`` (a top-level statement or cell raised),
+        ``fatal`` (loading could not finish: timeout, crash, exit),
+        ``file`` (the file itself could not be read or was not what we expected).
+    where: a place in the file, such as ``"cell 3, line 2"`` or ``"line 14"``.
+    text: one or two sentences for the student.
+    """
+
+    kind: Literal["dropped", "syntax_error", "exception", "fatal", "file"]
+    where: str
+    text: str
+
+
+@dataclass(frozen=True)
+class SubmissionReport:
+    """All results for one submission; the single input of every writer."""
+
+    assignment: str
+    submission: str
+    results: tuple[CheckResult, ...]
+    seed: int
+    device: str
+    hidden_not_run: int = 0
+    hidden_points_not_run: float = 0.0
+    notes: tuple[LoadNote, ...] = ()
+    seconds: float = 0.0
+    schema_version: int = field(default=SCHEMA_VERSION)
+
+    @property
+    def score(self) -> float:
+        return _points(r.score for r in self.results)
+
+    @property
+    def max_score(self) -> float:
+        return _points(r.max_score for r in self.results)
+
+    @property
+    def all_passed(self) -> bool:
+        return all(r.passed for r in self.results)
+
+    def count(self, status: Status) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+
+def _points(values) -> float:
+    # fsum and rounding keep 0.1 + 0.2 style noise out of gradebooks.
+    return round(math.fsum(values), 6)
+
+
+def format_points(value: float) -> str:
+    """Points as people write them: 2, 1.5, 0.25."""
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.6g}"
