@@ -1,0 +1,337 @@
+"""The grading side of the sandbox: a fork server and the workers it forks.
+
+``ForkServer`` starts the zygote in an isolated interpreter and asks it for
+workers. ``Worker`` exchanges framed, data-only messages with one worker under
+a deadline, drains what the worker prints so it can never block on a full
+pipe, and kills the worker's whole process group when it misbehaves.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+
+import grader
+from grader.errors import GraderError
+from grader.sandbox import codec
+from grader.sandbox.zygote import recv_message, send_message
+
+_READ_CHUNK = 1 << 16
+_POLL_SECONDS = 0.1
+# Variables a worker may see; everything else (tokens, keys) stays outside.
+_PASSED_ENV = ("CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "NVIDIA_VISIBLE_DEVICES", "CUDA_HOME")
+
+
+def worker_environment(threads: int = 1) -> dict[str, str]:
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "PYTHONHASHSEED": "0",
+        "MALLOC_ARENA_MAX": "2",
+        "CUBLAS_WORKSPACE_CONFIG": ":4096:8",
+    }
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[name] = str(threads)
+    env.update({k: os.environ[k] for k in _PASSED_ENV if k in os.environ})
+    return env
+
+
+class SandboxError(GraderError):
+    """The sandbox itself could not start or stopped answering."""
+
+
+class WorkerGone(Exception):
+    """The worker ended; status is its wait status, when known."""
+
+    def __init__(self, status: int | None) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+class WorkerTimedOut(Exception):
+    pass
+
+
+class WorkerOverMemory(Exception):
+    pass
+
+
+class WorkerGarbled(Exception):
+    """The worker sent bytes that are not a valid message."""
+
+
+class ForkServer:
+    """One zygote, started lazily, shared by every worker of a grading run."""
+
+    def __init__(self, preload: tuple[str, ...] = ("numpy",), threads: int = 1) -> None:
+        self.preload = preload
+        self.threads = threads
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen | None = None
+        self._control: socket.socket | None = None
+        self._log = None
+
+    def start(self, timeout: float = 120.0) -> None:
+        if self._process is not None:
+            return
+        ours, theirs = socket.socketpair()
+        self._log = tempfile.TemporaryFile()
+        package_parent = os.path.dirname(os.path.dirname(os.path.abspath(grader.__file__)))
+        bootstrap = (
+            "import sys; sys.path.append(sys.argv[1]); "
+            "from grader.sandbox.zygote import main; main(sys.argv[2:])"
+        )
+        self._process = subprocess.Popen(
+            [sys.executable, "-I", "-c", bootstrap, package_parent, str(theirs.fileno()), ",".join(self.preload)],
+            pass_fds=[theirs.fileno()],
+            stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log,
+            env=worker_environment(self.threads), cwd=tempfile.gettempdir(), start_new_session=True,
+        )
+        theirs.close()
+        self._control = ours
+        ours.settimeout(timeout)
+        try:
+            hello, _ = recv_message(ours)
+        except (OSError, codec.DecodeError):
+            hello = None
+        if hello is None:
+            raise SandboxError(f"the sandbox could not start:\n{self._log_text()}")
+        missing = hello.get("failed") or {}
+        if missing:
+            self.close()
+            details = "; ".join(f"{name}: {why}" for name, why in missing.items())
+            raise SandboxError(f"the sandbox could not import what the assignment needs ({details})")
+        ours.settimeout(None)
+
+    def _log_text(self) -> str:
+        if self._log is None:
+            return ""
+        self._log.seek(0)
+        return self._log.read()[-4000:].decode(errors="replace")
+
+    def _request(self, message: dict, fds: tuple[int, ...] = ()) -> dict:
+        self.start()
+        with self._lock:
+            try:
+                send_message(self._control, message, fds)
+                reply, _ = recv_message(self._control)
+            except (OSError, codec.DecodeError) as exc:
+                reply = None
+                reason = str(exc)
+            else:
+                reason = "no answer"
+        if reply is None:
+            raise SandboxError(f"the sandbox stopped answering ({reason}):\n{self._log_text()}")
+        return reply
+
+    def fork(self, config: dict, limits: "TransportLimits") -> "Worker":
+        ours, theirs = socket.socketpair()
+        read_end, write_end = os.pipe()
+        try:
+            reply = self._request({"op": "fork", "config": config}, (theirs.fileno(), write_end))
+        finally:
+            theirs.close()
+            os.close(write_end)
+        return Worker(self, int(reply["pid"]), ours, read_end, limits)
+
+    def reap(self, pid: int, kill: bool, wait: float = 0.0) -> int | None:
+        return self._request({"op": "reap", "pid": pid, "kill": kill, "wait": wait}).get("status")
+
+    def close(self) -> None:
+        if self._control is not None:
+            self._control.close()
+            self._control = None
+        if self._process is not None:
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+            self._process = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def __enter__(self) -> "ForkServer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+@dataclass(frozen=True)
+class TransportLimits:
+    output_bytes: int = 1 << 20
+    rss_bytes: int | None = None  # None: rely on the worker's address-space limit
+
+
+class Worker:
+    """One forked worker, as seen from the grading process."""
+
+    def __init__(self, server: ForkServer, pid: int, sock: socket.socket, output_fd: int,
+                 limits: TransportLimits) -> None:
+        self.server = server
+        self.pid = pid
+        self.sock = sock
+        self.sock.setblocking(False)
+        self.output_fd = output_fd
+        self.limits = limits
+        self.output = bytearray()
+        self.output_total = 0
+        self.status: int | None = None
+        self.alive = True
+        self._inbox = bytearray()
+
+    # -- output ------------------------------------------------------------------
+
+    def _read_output(self) -> bool:
+        try:
+            chunk = os.read(self.output_fd, _READ_CHUNK)
+        except BlockingIOError:
+            return True
+        if not chunk:
+            return False
+        self.output_total += len(chunk)
+        room = self.limits.output_bytes - len(self.output)
+        if room > 0:
+            self.output += chunk[:room]
+        return True
+
+    def take_output(self) -> tuple[str, int]:
+        """Everything printed since the last call, and how many bytes it really was."""
+        if self.alive:
+            self._drain_output(0)
+        text = self.output.decode(errors="replace")
+        total = self.output_total
+        self.output.clear()
+        self.output_total = 0
+        return text, total
+
+    def _drain_output(self, seconds: float) -> None:
+        if self.output_fd < 0:
+            return
+        while True:
+            ready, _, _ = select.select([self.output_fd], [], [], seconds)
+            if not ready or not self._read_output():
+                return
+
+    # -- messages ----------------------------------------------------------------
+
+    def send(self, message: dict, timeout: float) -> None:
+        data = codec.frame(codec.Encoder().encode(message))
+        deadline = time.monotonic() + timeout
+        view = memoryview(data)
+        while view:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self._stop_for(WorkerTimedOut())
+            readable = [self.output_fd] if self.output_fd >= 0 else []
+            ready_read, ready_write, _ = select.select(readable, [self.sock], [], min(remaining, _POLL_SECONDS))
+            if ready_read and not self._read_output():
+                self._close_output()
+            if ready_write:
+                try:
+                    sent = self.sock.send(view[: 1 << 20])
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    self._gone()
+                view = view[sent:]
+
+    def receive(self, timeout: float) -> dict:
+        """The worker's next message; raises if it hangs, dies or talks nonsense."""
+        deadline = time.monotonic() + timeout
+        while True:
+            message = self._next_message()
+            if message is not None:
+                return message
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self._stop_for(WorkerTimedOut())
+            readable = [self.sock] + ([self.output_fd] if self.output_fd >= 0 else [])
+            ready, _, _ = select.select(readable, [], [], min(remaining, _POLL_SECONDS))
+            if self.output_fd in ready and not self._read_output():
+                self._close_output()
+            if self.sock in ready:
+                try:
+                    data = self.sock.recv(1 << 20)
+                except BlockingIOError:
+                    data = None
+                except OSError:
+                    data = b""
+                if data == b"":
+                    self._gone()
+                if data:
+                    self._inbox += data
+            self._check_memory()
+
+    def _next_message(self) -> dict | None:
+        if len(self._inbox) < codec.HEADER_SIZE:
+            return None
+        try:
+            length = codec.frame_length(bytes(self._inbox[: codec.HEADER_SIZE]))
+        except codec.DecodeError as exc:
+            self._stop_for(WorkerGarbled(str(exc)))
+        end = codec.HEADER_SIZE + length
+        if len(self._inbox) < end:
+            return None
+        body = bytes(self._inbox[codec.HEADER_SIZE:end])
+        del self._inbox[:end]
+        try:
+            message = codec.Decoder().decode(body)
+        except codec.DecodeError as exc:
+            self._stop_for(WorkerGarbled(str(exc)))
+        if not isinstance(message, dict):
+            self._stop_for(WorkerGarbled("a message that is not a mapping"))
+        return message
+
+    def _check_memory(self) -> None:
+        if self.limits.rss_bytes is None:
+            return
+        try:
+            with open(f"/proc/{self.pid}/statm") as statm:
+                resident = int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            return
+        if resident > self.limits.rss_bytes:
+            self._stop_for(WorkerOverMemory())
+
+    # -- ending ------------------------------------------------------------------
+
+    def _close_output(self) -> None:
+        os.close(self.output_fd)
+        self.output_fd = -1
+
+    def _gone(self):
+        # The socket closed: give the process a moment to finish dying so its
+        # exit status (crash signal, exit code) can be reported.
+        self._drain_output(0)
+        self.status = self.server.reap(self.pid, kill=False, wait=1.0)
+        self._release()
+        raise WorkerGone(self.status)
+
+    def _stop_for(self, error: Exception):
+        self.stop()
+        raise error
+
+    def stop(self) -> None:
+        if not self.alive:
+            return
+        self._drain_output(0)
+        self.status = self.server.reap(self.pid, kill=True)
+        self._release()
+
+    def _release(self) -> None:
+        self.alive = False
+        self.sock.close()
+        if self.output_fd >= 0:
+            self._drain_output(0)
+            self._close_output()

@@ -1,0 +1,344 @@
+"""The sandbox worker: the only process that runs student code.
+
+A worker is forked by the zygote (``grader.sandbox.zygote``), locks itself down
+(``hardening``), reads the submission's source for whole-array arithmetic
+(``staticscan``) and sends that reading before running a single line of student
+code. Then it runs the submission and answers requests from the grader: call a
+function or method, read or set an attribute. Every answer is data
+(``codec``); the grader decides what it means.
+
+This module must not import the grading side of the package.
+"""
+
+from __future__ import annotations
+
+import __future__
+import ast
+import linecache
+import os
+import socket
+import sys
+import time
+import traceback
+import types
+from typing import Any
+
+from grader.sandbox import codec, hardening, staticscan, tracing
+
+_MESSAGE_LIMIT = 2000
+_MAX_NOTES = 20
+_MAX_FRAMES = 6
+
+
+class Channel:
+    """Blocking, framed messages over the worker's end of a socket pair."""
+
+    def __init__(self, sock: socket.socket, encoder: codec.Encoder, decoder: codec.Decoder) -> None:
+        self.sock = sock
+        self.encoder = encoder
+        self.decoder = decoder
+
+    def send(self, message: dict) -> None:
+        try:
+            body = self.encoder.encode(message)
+            data = codec.frame(body)
+        except (ValueError, TypeError, OverflowError) as exc:
+            fallback = {"ok": False, "error": {"kind": "unsendable", "message": str(exc)[:_MESSAGE_LIMIT]}}
+            data = codec.frame(self.encoder.encode(fallback))
+        self.sock.sendall(data)
+
+    def receive(self) -> dict | None:
+        header = self._exactly(codec.HEADER_SIZE)
+        if header is None:
+            return None
+        body = self._exactly(codec.frame_length(header))
+        return None if body is None else self.decoder.decode(body)
+
+    def _exactly(self, size: int) -> bytes | None:
+        chunks = bytearray()
+        while len(chunks) < size:
+            chunk = self.sock.recv(min(size - len(chunks), 1 << 20))
+            if not chunk:
+                return None
+            chunks += chunk
+        return bytes(chunks)
+
+
+class ObjectTable:
+    """Objects that stay in the worker, named for the grader by RemoteRef ids."""
+
+    def __init__(self) -> None:
+        self._objects: dict[int, Any] = {}
+
+    def register(self, obj: Any) -> codec.RemoteRef:
+        ref_id = len(self._objects) + 1
+        self._objects[ref_id] = obj
+        return codec.RemoteRef(ref_id, codec.type_name(obj), codec.short_text(obj))
+
+    def resolve(self, ref: codec.RemoteRef) -> Any:
+        if ref.id not in self._objects:
+            raise LookupError(f"unknown object reference {ref.id}")
+        return self._objects[ref.id]
+
+
+class Submission:
+    """The student's code: its units, compiled file names and module namespace."""
+
+    def __init__(self, module_name: str, units: list[dict]) -> None:
+        self.module = types.ModuleType(module_name)
+        self.units = units
+        self.labels = {u["filename"]: u["label"] for u in units}
+
+    @property
+    def filenames(self) -> frozenset[str]:
+        return frozenset(self.labels)
+
+    def where(self, filename: str, line: int | None) -> str:
+        label = self.labels.get(filename, "")
+        place = f"line {line}" if line else "an unknown line"
+        return f"{label}, {place}" if label else place
+
+
+def _remember_source(filename: str, source: str) -> None:
+    # Lets tracebacks show the student's lines, as they would in their editor.
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+
+
+def parse(submission: Submission) -> tuple[list[staticscan.Unit], list[dict]]:
+    """Parse every unit; return the parsed ones and notes for syntax errors."""
+    parsed, notes = [], []
+    for unit in submission.units:
+        _remember_source(unit["filename"], unit["source"])
+        try:
+            tree = ast.parse(unit["source"], filename=unit["filename"])
+        except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
+            notes.append(_syntax_note(submission, unit, exc))
+            continue
+        parsed.append(staticscan.Unit(unit["label"], unit["source"], tree))
+        unit["tree"] = tree
+    return parsed, notes
+
+
+def _syntax_note(submission: Submission, unit: dict, exc: BaseException) -> dict:
+    line = getattr(exc, "lineno", None)
+    where = submission.where(unit["filename"], line)
+    message = getattr(exc, "msg", None) or str(exc) or type(exc).__name__
+    text = getattr(exc, "text", None)
+    shown = f"\n    {text.rstrip()}" if text and text.strip() else ""
+    if unit["label"]:
+        consequence = "so this cell did not run"
+    else:
+        consequence = "so none of the file could run"
+    return {"kind": "syntax_error", "where": where, "text": f"Syntax error: {message}{shown}\n({consequence})"}
+
+
+def _future_flags(tree: ast.Module) -> int:
+    flags = 0
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+            for alias in node.names:
+                feature = getattr(__future__, alias.name, None)
+                if feature is not None:
+                    flags |= feature.compiler_flag
+    return flags
+
+
+def run_units(submission: Submission) -> list[dict]:
+    """Run the parsed units in order, as the student would; return notes.
+
+    A notebook runs cell by cell and a .py file statement by statement, and an
+    error does not stop what follows: a mistake in a scratch cell at the end
+    should not cost the functions defined above and below it.
+    """
+    notes: list[dict] = []
+    namespace = submission.module.__dict__
+    for unit in submission.units:
+        tree = unit.get("tree")
+        if tree is None:
+            continue
+        pieces = [tree.body] if unit["label"] else [[statement] for statement in tree.body]
+        flags = _future_flags(tree)
+        for body in pieces:
+            module = ast.Module(body=body, type_ignores=[])
+            try:
+                code = compile(module, unit["filename"], "exec", flags=flags, dont_inherit=True)
+                exec(code, namespace)
+            except BaseException as exc:  # SystemExit and KeyboardInterrupt too: they are the student's
+                if len(notes) < _MAX_NOTES:
+                    notes.append(_load_exception_note(submission, unit, body, exc))
+    return notes
+
+
+def _load_exception_note(submission: Submission, unit: dict, body: list, exc: BaseException) -> dict:
+    frames = student_frames(submission, exc)
+    line = frames[-1]["line"] if frames else body[0].lineno
+    where = submission.where(unit["filename"], line)
+    if isinstance(exc, SystemExit):
+        text = f"Your code called exit() (SystemExit: {_safe_str(exc) or 'no code'}) while loading."
+    else:
+        text = f"{type(exc).__name__}: {_safe_str(exc)}"
+    rest = "the rest of this cell did not run" if unit["label"] else "this statement did not finish"
+    return {"kind": "exception", "where": where, "text": f"{text} ({rest})"}
+
+
+def _safe_str(exc: BaseException) -> str:
+    try:
+        text = str(exc)
+    except BaseException:
+        text = "<the error message could not be shown>"
+    return text if len(text) <= _MESSAGE_LIMIT else text[: _MESSAGE_LIMIT - 3] + "..."
+
+
+def student_frames(submission: Submission, exc: BaseException) -> list[dict]:
+    frames = []
+    for summary in traceback.extract_tb(exc.__traceback__):
+        if summary.filename in submission.labels:
+            frames.append({
+                "where": submission.where(summary.filename, summary.lineno),
+                "line": summary.lineno,
+                "function": summary.name,
+                "code": (summary.line or "").strip()[:200],
+            })
+    return frames[-_MAX_FRAMES:]
+
+
+def describe_exception(submission: Submission, exc: BaseException) -> dict:
+    return {
+        "kind": "raised",
+        "type": type(exc).__name__,
+        "mro": [cls.__name__ for cls in type(exc).__mro__],
+        "message": _safe_str(exc),
+        "frames": student_frames(submission, exc),
+    }
+
+
+class Server:
+    """Answers the grader's requests until the channel closes."""
+
+    def __init__(self, channel: Channel, submission: Submission, table: ObjectTable) -> None:
+        self.channel = channel
+        self.submission = submission
+        self.table = table
+
+    def serve(self) -> None:
+        while True:
+            try:
+                request = self.channel.receive()
+            except codec.DecodeError:
+                return
+            if request is None:
+                return
+            self.channel.send(self.answer(request))
+
+    def answer(self, request: dict) -> dict:
+        op, on, path = request.get("op"), request.get("on"), list(request.get("path") or [])
+        try:
+            if op == "get":
+                return {"ok": True, "value": self.resolve(on, path)}
+            if op == "set" and path:
+                setattr(self.resolve(on, path[:-1]), path[-1], request.get("value"))
+                return {"ok": True, "value": None}
+            if op == "call":
+                return self.call(self.resolve(on, path), request)
+        except _Missing as missing:
+            return {"ok": False, "error": {"kind": "missing", "name": missing.name, "owner": missing.owner}}
+        except BaseException as exc:  # whatever student code raises is an answer, not our crash
+            return {"ok": False, "error": describe_exception(self.submission, exc)}
+        return {"ok": False, "error": {"kind": "protocol", "message": f"unknown operation {op!r}"}}
+
+    def resolve(self, on: Any, path: list[str]) -> Any:
+        value = self.submission.module if on is None else on
+        owner = None
+        for name in path:
+            try:
+                value = getattr(value, name)
+            except AttributeError:
+                raise _Missing(name, owner) from None
+            owner = name
+        return value
+
+    def call(self, function: Any, request: dict) -> dict:
+        args = list(request.get("args") or [])
+        kwargs = dict(request.get("kwargs") or {})
+        if request.get("trace"):
+            args, kwargs = tracing.traced(args), {k: tracing.traced(v) for k, v in kwargs.items()}
+            with tracing.tracing() as recorder:
+                value = function(*args, **kwargs)
+            operations = dict(recorder.operations)
+        else:
+            value = function(*args, **kwargs)
+            operations = {}
+        reply = {"ok": True, "value": tracing.untraced(value), "trace": operations}
+        if request.get("return_args"):
+            reply["args"] = tracing.untraced(args)
+            reply["kwargs"] = tracing.untraced(kwargs)
+        return reply
+
+
+class _Missing(Exception):
+    def __init__(self, name: str, owner: str | None) -> None:
+        super().__init__(name)
+        self.name = name
+        self.owner = owner
+
+
+def run(sock: socket.socket, config: dict) -> None:
+    """Everything a worker does, from lock-down to the last answer."""
+    table = ObjectTable()
+    channel = Channel(sock, codec.Encoder(table.register), codec.Decoder(table.resolve))
+    submission = Submission(config["module_name"], config["units"])
+
+    os.chdir(config["scratch"])
+    os.environ.clear()
+    os.environ.update(config.get("env", {}))
+    sys.dont_write_bytecode = True
+    _set_threads(config.get("threads", 1))
+    policy = hardening.Policy(
+        scratch=config["scratch"],
+        protected=tuple(config.get("protected", ())),
+        memory_bytes=config.get("memory_bytes"),
+        file_bytes=config.get("file_bytes", 64 * 1024 * 1024),
+    )
+    protection = hardening.apply(policy, submission.filenames)
+
+    parsed, notes = parse(submission)
+    findings = staticscan.scan(parsed, config.get("loops_only", []))
+    channel.send({
+        "kind": "analysis",
+        "protection": protection.describe(),
+        "findings": {name: [vars(f) for f in found] for name, found in findings.items()},
+    })
+
+    sys.modules[submission.module.__name__] = submission.module
+    submission.module.__file__ = config["units"][0]["filename"] if config["units"] else None
+    started = time.perf_counter()
+    notes += run_units(submission)
+    channel.send({
+        "kind": "loaded",
+        "notes": notes,
+        "defined": _defined_names(submission.module),
+        "seconds": time.perf_counter() - started,
+    })
+    Server(channel, submission, table).serve()
+
+
+def _defined_names(module: types.ModuleType) -> dict[str, str]:
+    names = {}
+    for name, value in list(vars(module).items())[:2000]:
+        if name.startswith("__"):
+            continue
+        if isinstance(value, type):
+            names[name] = "class"
+        elif callable(value):
+            names[name] = "function"
+        elif isinstance(value, types.ModuleType):
+            names[name] = "module"
+        else:
+            names[name] = codec.type_name(value)
+    return names
+
+
+def _set_threads(count: int) -> None:
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(max(1, int(count)))
