@@ -1,0 +1,153 @@
+"""Grading one submission, as a library call.
+
+``grade`` reads the submission, starts a sandbox session for it, runs every
+check the course has (public, and hidden where ``reference/`` exists), applies
+the loops-only rule and returns a ``SubmissionReport``. Usage and configuration
+problems raise ``GraderError``; everything the submission does is in the report.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Callable
+
+from grader.checks import CheckSpec
+from grader.course import Assignment
+from grader.errors import SpecError, UsageError
+from grader.model import CheckResult, LoadNote, SubmissionReport
+from grader.runner import Outcome, capture, check_rng, classify, loop_gates
+from grader.sandbox.client import ForkServer
+from grader.sandbox.faults import SubmissionBroken
+from grader.sandbox.session import Session
+from grader.student import Student
+from grader.submission import Submission, read
+
+DEVICES = ("auto", "cpu", "cuda")
+
+
+class DeviceChoice:
+    """Resolves --device when first needed, so NumPy-only grading never imports torch."""
+
+    def __init__(self, requested: str) -> None:
+        if requested not in DEVICES:
+            raise UsageError(f"--device must be one of {', '.join(DEVICES)}, not {requested!r}")
+        self.requested = requested
+        self.resolved: str | None = "cpu" if requested == "cpu" else None
+        if requested == "cuda":
+            self.get()
+
+    def get(self) -> str:
+        if self.resolved is None:
+            import torch
+
+            available = torch.cuda.is_available()
+            if self.requested == "cuda" and not available:
+                raise UsageError("--device cuda was asked for, but PyTorch sees no CUDA GPU on this machine.")
+            self.resolved = "cuda" if available else "cpu"
+        return self.resolved
+
+    @property
+    def name(self) -> str:
+        return self.resolved or "cpu"
+
+
+def load_reference(assignment: Assignment) -> ModuleType | None:
+    if assignment.reference is None:
+        return None
+    path = assignment.reference / "solution.py"
+    if not path.is_file():
+        raise SpecError(f"{assignment.reference}: there is no solution.py")
+    name = f"_grader_reference.{assignment.name}"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        del sys.modules[name]
+        raise SpecError(f"{path}: the reference solution failed to load: {type(exc).__name__}: {exc}") from exc
+    return module
+
+
+def grade(assignment: Assignment, path: Path, *, seed: int | None = None, device: str = "auto",
+          server: ForkServer | None = None, protected: tuple[Path, ...] = (), shown_as: str | None = None,
+          notes: tuple[LoadNote, ...] = ()) -> SubmissionReport:
+    """Grade the submission at path (a .py or .ipynb file) for assignment."""
+    started = time.perf_counter()
+    seed = assignment.seed if seed is None else seed
+    devices = DeviceChoice(device)
+    checks = assignment.checks()
+    reference = load_reference(assignment)
+    submission = read(path)
+    owns_server = server is None
+    if owns_server:
+        server = ForkServer(assignment.preload, assignment.threads)
+    session = None
+    try:
+        if submission.problem is not None:
+            results = _all_broken(checks, SubmissionBroken(submission.problem))
+            load_notes: tuple[LoadNote, ...] = ()
+        else:
+            session = _session(assignment, submission, server, devices, protected)
+            loaded = session.start()
+            load_notes = loaded.notes
+            results = _run(checks, session, loaded.findings, assignment, seed, devices, reference)
+    finally:
+        if session is not None:
+            session.close()
+        if owns_server:
+            server.close()
+    hidden_missing = assignment.reference is None
+    return SubmissionReport(
+        assignment=assignment.name,
+        submission=shown_as or str(path),
+        results=tuple(results),
+        seed=seed,
+        device=devices.name,
+        hidden_not_run=assignment.hidden_count if hidden_missing else 0,
+        hidden_points_not_run=assignment.hidden_points if hidden_missing else 0.0,
+        notes=notes + submission.notes + load_notes,
+        seconds=round(time.perf_counter() - started, 3),
+    )
+
+
+def _session(assignment: Assignment, submission: Submission, server: ForkServer, devices: DeviceChoice,
+             protected: tuple[Path, ...]) -> Session:
+    guarded = tuple(str(p) for p in protected)
+    if (assignment.course / "reference").is_dir():
+        guarded += (str(assignment.course / "reference"),)
+    # CUDA reserves far more address space than it uses, so GPU workers are
+    # limited by resident memory instead of an address-space rlimit.
+    on_gpu = devices.requested == "cuda" or ("torch" in assignment.preload and devices.get() == "cuda")
+    return Session(server, list(submission.units), assignment.name, limits=assignment.limits,
+                   loops_only=assignment.loops_only, protected=guarded, use_rlimit_memory=not on_gpu,
+                   threads=assignment.threads)
+
+
+def _run(checks: list[CheckSpec], session: Session, findings: dict, assignment: Assignment, seed: int,
+         devices: DeviceChoice, reference: ModuleType | None) -> list[CheckResult]:
+    traces: dict[str, Counter] = {}
+    outcomes: list[Outcome] = []
+    for spec in checks:
+        fixtures: dict[str, Callable[[], Any]] = {
+            "student": lambda spec=spec: Student(session, frozenset(spec.functions),
+                                                 frozenset(assignment.loops_only), traces),
+            "rng": lambda spec=spec: check_rng(seed, spec.name),
+            "reference": lambda: reference,
+            "seed": lambda: seed,
+            "device": devices.get,
+        }
+        outcomes.append(capture(spec, fixtures, session))
+    gates = loop_gates(assignment.loops_only, findings, traces)
+    return [classify(spec, outcome, gates) for spec, outcome in zip(checks, outcomes)]
+
+
+def _all_broken(checks: list[CheckSpec], fault: SubmissionBroken) -> list[CheckResult]:
+    return [classify(spec, Outcome(fault=fault), {}) for spec in checks]

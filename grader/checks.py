@@ -1,0 +1,201 @@
+"""Declaring checks, and the helpers check authors use.
+
+A check is a plain function decorated with ``@check``; its points, the student
+functions it exercises and its visibility sit next to it. It receives what it
+names as parameters:
+
+    student    the submission's functions (``grader.student.Student``)
+    rng        a NumPy Generator seeded from the run's seed and the check's name
+    reference  the reference solution module (hidden checks only)
+    seed       the run's seed
+    device     "cpu" or "cuda", for checks that place tensors
+
+It passes by returning and fails by raising ``CheckFailed`` (the comparison
+helpers do that for it). Anything the student's code does wrong on the way
+(raising, hanging, crashing) is turned into a result by the runner.
+
+    @check(points=2, functions="naive_add")
+    def naive_add_values(student, rng):
+        \"\"\"naive_add matches NumPy on random matrices\"\"\"
+        x, y = rng.standard_normal((2, 3, 4))
+        assert_same(student.naive_add(x, y), x + y, what="naive_add(x, y)")
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from grader.compare import as_number, assert_number, assert_same, describe
+from grader.errors import CheckFailed, SpecError
+from grader.model import Visibility
+from grader.sandbox.faults import StudentRaised
+from grader.student import Call
+
+FIXTURES = ("student", "rng", "reference", "seed", "device")
+
+# Exceptions that mean "this code is not working at all", never "it raised the
+# wrong exception": the runner reports them as errors with their own message.
+_FAULT_LIKE = ("NotImplementedError", "SystemExit", "SandboxViolation", "MemoryError", "RecursionError")
+
+
+@dataclass(frozen=True)
+class _Declared:
+    points: float
+    functions: tuple[str, ...]
+    hidden: bool | None
+    name: str | None
+    timeout: float | None
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """A check as loaded from an assignment's checks file."""
+
+    name: str
+    title: str
+    points: float
+    functions: tuple[str, ...]
+    visibility: Visibility
+    fixtures: tuple[str, ...]
+    run: Callable[..., Any]
+    origin: str
+    timeout: float | None = None
+
+
+def check(*, points: float, functions: str | Iterable[str], hidden: bool | None = None, name: str | None = None,
+          timeout: float | None = None) -> Callable:
+    """Mark a function as a check worth points, exercising the named student functions.
+
+    hidden: defaults to where the file lives (under reference/ means hidden).
+    timeout: seconds each call to student code may take, when the assignment's
+        default does not fit this check.
+    """
+    names = (functions,) if isinstance(functions, str) else tuple(functions)
+
+    def mark(function: Callable) -> Callable:
+        function.__grader_check__ = _Declared(points, names, hidden, name, timeout)
+        return function
+
+    return mark
+
+
+def load_file(path: Path, module_name: str, *, hidden: bool) -> list[CheckSpec]:
+    """The checks a file declares, in the order it declares them."""
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise SpecError(f"{path}: cannot be loaded as Python")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        raise SpecError(f"{path}: loading the checks failed: {type(exc).__name__}: {exc}") from exc
+    checks = []
+    for attribute, value in vars(module).items():
+        declared = getattr(value, "__grader_check__", None)
+        if declared is None or getattr(value, "__module__", None) != module_name:
+            continue
+        checks.append(_spec(path, attribute, value, declared, hidden))
+    return checks
+
+
+def _spec(path: Path, attribute: str, function: Callable, declared: _Declared, hidden_file: bool) -> CheckSpec:
+    where = f"{path}: check {attribute}"
+    if not isinstance(declared.points, (int, float)) or not math.isfinite(declared.points) or declared.points <= 0:
+        raise SpecError(f"{where}: points must be a positive number, not {declared.points!r}")
+    if not declared.functions or not all(isinstance(f, str) and f for f in declared.functions):
+        raise SpecError(f"{where}: functions must name at least one student function")
+    if declared.hidden is True and not hidden_file:
+        raise SpecError(f"{where}: a hidden check must live under reference/, where students cannot read it")
+    if declared.timeout is not None and not declared.timeout > 0:
+        raise SpecError(f"{where}: timeout must be positive")
+    fixtures = tuple(inspect.signature(function).parameters)
+    unknown = [f for f in fixtures if f not in FIXTURES]
+    if unknown:
+        raise SpecError(f"{where}: unknown parameter(s) {', '.join(unknown)}; checks may ask for {', '.join(FIXTURES)}")
+    hidden = hidden_file if declared.hidden is None else declared.hidden
+    if "reference" in fixtures and not hidden_file:
+        raise SpecError(f"{where}: public checks run without the reference solution; compute expected values "
+                        "with NumPy or PyTorch, or move the check under reference/")
+    doc = inspect.getdoc(function) or ""
+    title = doc.splitlines()[0].strip() if doc else attribute.replace("_", " ")
+    return CheckSpec(
+        name=declared.name or attribute, title=title, points=float(declared.points),
+        functions=declared.functions, visibility="hidden" if hidden else "visible", fixtures=fixtures,
+        run=function, origin=str(path), timeout=declared.timeout,
+    )
+
+
+def validate(checks: list[CheckSpec], functions: Iterable[str], source: str) -> None:
+    """Refuse duplicate names and checks of functions the assignment does not declare."""
+    declared = set(functions)
+    owners = {f.split(".")[0] for f in declared}
+    seen: dict[str, str] = {}
+    for spec in checks:
+        if spec.name in seen:
+            raise SpecError(f"{source}: two checks are named {spec.name!r} ({seen[spec.name]} and {spec.origin})")
+        seen[spec.name] = spec.origin
+        for function in spec.functions:
+            if function not in declared and function not in owners:
+                raise SpecError(f"{spec.origin}: check {spec.name} exercises {function!r}, which the assignment "
+                                f"does not declare (declared: {', '.join(sorted(declared))})")
+
+
+# --- helpers for check authors -------------------------------------------------
+
+
+def expect_raises(call: Callable[[], Any], *exceptions: str, what: str) -> StudentRaised:
+    """Run call (a student call) and require one of the named exceptions.
+
+    The names match the exception's class or any base class, so a student's
+    ``class ShapeError(ValueError)`` counts as a ValueError.
+    """
+    wanted = " or ".join(exceptions)
+    try:
+        value = call()
+    except StudentRaised as raised:
+        if raised.is_a(*exceptions):
+            return raised
+        if raised.is_a(*_FAULT_LIKE):
+            raise
+        raise CheckFailed(f"{what} raised {raised.type_name}, not {wanted}.",
+                          f"{raised.explain()} Check the shapes first and raise {wanted} when they do not fit.") from None
+    raise CheckFailed(f"{what} did not raise {wanted}.",
+                      f"It returned {describe(value)} instead. Check the shapes first and raise {wanted} "
+                      "when they do not fit.")
+
+
+def expect_unchanged(call: Call, originals: dict[str, Any], *, what: str) -> None:
+    """Require that a call left its array arguments as they were.
+
+    originals maps the parameter names the student knows (``x``, ``y``) to the
+    values passed, in the order they were passed.
+    """
+    for (name, before), after in zip(originals.items(), call.args):
+        if not isinstance(before, np.ndarray) or not isinstance(after, np.ndarray):
+            continue
+        changed = ~((before == after) | (np.isnan(before) & np.isnan(after))) if before.dtype.kind in "fc" else (
+            before != after)
+        if after.shape != before.shape or np.any(changed):
+            detail = ""
+            if after.shape == before.shape:
+                index = tuple(int(i) for i in np.argwhere(changed)[0])
+                place = "[" + ", ".join(map(str, index)) + "]"
+                detail = f" At {place} it was {before[index]:.6g} and is now {after[index]:.6g}."
+            raise CheckFailed(f"{what} changed its input {name}.",
+                              f"Your function wrote into {name}.{detail} Work on a copy (e.g. {name}.copy()) or "
+                              "a new array, so the caller's data stays as it was.")
+
+
+__all__ = [
+    "CheckFailed", "CheckSpec", "FIXTURES", "as_number", "assert_number", "assert_same", "check",
+    "describe", "expect_raises", "expect_unchanged", "load_file", "validate",
+]

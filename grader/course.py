@@ -1,0 +1,171 @@
+"""Where a course lives on disk, and what an assignment declares.
+
+A course is a folder holding ``assignments/<name>/`` for each assignment (the
+student template, README, ``assignment.yaml`` and the public ``checks.py``) and,
+on staff machines only, ``reference/<name>/`` (``solution.py`` and the hidden
+``checks.py``). A student's copy has no ``reference/``: only public checks run.
+
+Everything is validated when it is loaded, so a typo in a course fails at once
+with the file named, never halfway through grading someone.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from grader.checks import CheckSpec, load_file, validate
+from grader.errors import SpecError, UsageError
+from grader.sandbox.session import Limits
+
+COURSE_ENV = "GRADER_COURSE"
+_KEYS = {"title", "functions", "loops_only", "seed", "preload", "limits", "threads", "hidden"}
+_PRELOADABLE = {"numpy", "torch"}
+
+
+@dataclass(frozen=True)
+class Assignment:
+    name: str
+    title: str
+    folder: Path
+    reference: Path | None
+    functions: tuple[str, ...]
+    loops_only: tuple[str, ...]
+    seed: int
+    preload: tuple[str, ...]
+    limits: Limits
+    threads: int
+    hidden_count: int = 0
+    hidden_points: float = 0.0
+
+    @property
+    def course(self) -> Path:
+        return self.folder.parent.parent
+
+    @property
+    def default_submissions(self) -> tuple[Path, Path]:
+        return self.folder / f"{self.name}.py", self.folder / f"{self.name}.ipynb"
+
+    def public_checks(self) -> list[CheckSpec]:
+        path = self.folder / "checks.py"
+        return load_file(path, f"_grader_checks.{self.name}.public", hidden=False) if path.is_file() else []
+
+    def hidden_checks(self) -> list[CheckSpec]:
+        if self.reference is None or not (self.reference / "checks.py").is_file():
+            return []
+        return load_file(self.reference / "checks.py", f"_grader_checks.{self.name}.hidden", hidden=True)
+
+    def checks(self) -> list[CheckSpec]:
+        hidden = self.hidden_checks()
+        found = self.public_checks() + hidden
+        validate(found, self.functions, str(self.folder))
+        if self.reference is not None:
+            points = sum(c.points for c in hidden)
+            if (len(hidden), points) != (self.hidden_count, self.hidden_points):
+                raise SpecError(
+                    f"{self.folder / 'assignment.yaml'}: says hidden: {{checks: {self.hidden_count}, points: "
+                    f"{self.hidden_points:g}}}, but the reference declares {len(hidden)} hidden checks worth "
+                    f"{points:g} points; update assignment.yaml so students' reports count them right")
+        return found
+
+
+def find_course(start: Path | None = None, explicit: Path | None = None) -> Path:
+    """The course folder: explicit, else $GRADER_COURSE, else the nearest folder up with assignments/."""
+    if explicit is not None or os.environ.get(COURSE_ENV):
+        course = Path(explicit or os.environ[COURSE_ENV]).resolve()
+        if not (course / "assignments").is_dir():
+            raise UsageError(f"{course} is not a course folder: it has no assignments/ folder.")
+        return course
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "assignments").is_dir():
+            return folder
+    raise UsageError("No course found here. Run grade inside your copy of the course (the folder that holds "
+                     "assignments/), or point to it with --course DIR.")
+
+
+def list_assignments(course: Path) -> list[str]:
+    root = course / "assignments"
+    return sorted(p.name for p in root.iterdir() if (p / "assignment.yaml").is_file())
+
+
+def load_assignment(course: Path, name: str) -> Assignment:
+    folder = course / "assignments" / name
+    config_path = folder / "assignment.yaml"
+    if not config_path.is_file():
+        known = ", ".join(list_assignments(course)) or "none"
+        raise UsageError(f"There is no assignment called {name!r} in {course} (assignments here: {known}).")
+    try:
+        config = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise SpecError(f"{config_path}: not valid YAML: {exc}") from None
+    if not isinstance(config, dict):
+        raise SpecError(f"{config_path}: expected a mapping of settings")
+    unknown = set(config) - _KEYS
+    if unknown:
+        raise SpecError(f"{config_path}: unknown setting(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(_KEYS))}")
+    functions = _names(config, "functions", config_path, required=True)
+    loops_only = _names(config, "loops_only", config_path)
+    stray = [f for f in loops_only if f not in functions]
+    if stray:
+        raise SpecError(f"{config_path}: loops_only names {', '.join(stray)}, which functions does not list")
+    preload = _names(config, "preload", config_path) or ("numpy",)
+    if not set(preload) <= _PRELOADABLE:
+        raise SpecError(f"{config_path}: preload may name {', '.join(sorted(_PRELOADABLE))} only")
+    seed = config.get("seed", 0)
+    threads = config.get("threads", 1)
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise SpecError(f"{config_path}: seed must be a non-negative integer")
+    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
+        raise SpecError(f"{config_path}: threads must be a positive integer")
+    reference = course / "reference" / name
+    return Assignment(
+        name=name,
+        title=str(config.get("title", name)),
+        folder=folder,
+        reference=reference if reference.is_dir() else None,
+        functions=functions,
+        loops_only=loops_only,
+        seed=seed,
+        preload=preload,
+        limits=_limits(config.get("limits", {}), config_path),
+        threads=threads,
+        **_hidden(config.get("hidden", {}), config_path),
+    )
+
+
+def _hidden(raw: Any, path: Path) -> dict:
+    if not isinstance(raw, dict) or set(raw) - {"checks", "points"}:
+        raise SpecError(f"{path}: hidden must be a mapping with checks and points")
+    count, points = raw.get("checks", 0), raw.get("points", 0)
+    if not isinstance(count, int) or count < 0 or not isinstance(points, (int, float)) or points < 0:
+        raise SpecError(f"{path}: hidden checks and points must be non-negative numbers")
+    return {"hidden_count": count, "hidden_points": float(points)}
+
+
+def _names(config: dict, key: str, path: Path, required: bool = False) -> tuple[str, ...]:
+    value = config.get(key, [])
+    if required and not value:
+        raise SpecError(f"{path}: {key} must list at least one name")
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise SpecError(f"{path}: {key} must be a list of names")
+    if len(set(value)) != len(value):
+        raise SpecError(f"{path}: {key} lists a name twice")
+    return tuple(value)
+
+
+def _limits(raw: Any, path: Path) -> Limits:
+    if not isinstance(raw, dict):
+        raise SpecError(f"{path}: limits must be a mapping")
+    known = {f.name for f in fields(Limits)}
+    unknown = set(raw) - known
+    if unknown:
+        raise SpecError(f"{path}: unknown limit(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
+    try:
+        return Limits(**raw)
+    except (TypeError, ValueError) as exc:
+        raise SpecError(f"{path}: {exc}") from None

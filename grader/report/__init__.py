@@ -1,0 +1,1 @@
+"""Writers: each turns a SubmissionReport into one output format and nothing else."""

@@ -1,0 +1,145 @@
+"""Running checks: capture what happened, then classify it.
+
+``capture`` runs one check and records only what happened (returned, failed,
+or a fault of student code) with its duration and printed output. ``classify``
+is the one place that decides status, points and message. ``loop_gates`` turns
+the evidence of whole-array arithmetic into the rule "no points for that
+function". The runner never formats reports; writers read the results.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from grader.checks import CheckSpec
+from grader.errors import CheckFailed, GraderError
+from grader.model import CheckResult
+from grader.sandbox.faults import StudentFault
+from grader.sandbox.session import Session
+from grader.student import Student
+
+_OUTPUT_LINES = 30
+_OUTPUT_CHARS = 3000
+
+
+class CheckCrashed(GraderError):
+    """A check itself raised: a bug in the course's checks, not in the submission."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    failure: CheckFailed | None = None
+    fault: StudentFault | None = None
+    seconds: float = 0.0
+    output: str = ""
+    output_bytes: int = 0
+
+
+@dataclass(frozen=True)
+class Gate:
+    """Why a function earns no points, whatever its checks found."""
+
+    function: str
+    message: str
+    details: str
+
+
+def check_rng(seed: int, name: str) -> np.random.Generator:
+    """The generator a check draws its inputs from: fixed by seed and check name."""
+    return np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(name.encode())]))
+
+
+def capture(spec: CheckSpec, fixtures: dict[str, Callable[[], Any]], session: Session | None) -> Outcome:
+    started = time.perf_counter()
+    failure = fault = None
+    try:
+        spec.run(**{name: fixtures[name]() for name in spec.fixtures})
+    except CheckFailed as exc:
+        failure = exc
+    except StudentFault as exc:
+        fault = exc
+    except GraderError:
+        raise
+    except Exception as exc:
+        raise CheckCrashed(f"check {spec.name} ({spec.origin}) crashed: {type(exc).__name__}: {exc}") from exc
+    seconds = time.perf_counter() - started
+    output, total = session.take_output() if session is not None else ("", 0)
+    return Outcome(failure, fault, seconds, output, total)
+
+
+def classify(spec: CheckSpec, outcome: Outcome, gates: dict[str, Gate]) -> CheckResult:
+    visible = spec.visibility == "visible"
+    details = ""
+    if outcome.fault is not None:
+        status = outcome.fault.status
+        message = outcome.fault.explain() if visible else outcome.fault.explain_briefly()
+        if not visible:
+            details = outcome.fault.explain()
+    elif outcome.failure is not None:
+        status = "failed"
+        if visible:
+            message = f"{outcome.failure.summary} {outcome.failure.details}".strip()
+        else:
+            message, details = outcome.failure.summary, outcome.failure.details
+    else:
+        status, message = "passed", ""
+    for function in spec.functions:
+        gate = gates.get(function)
+        if gate is None:
+            continue
+        if status == "passed":
+            status, message = "failed", gate.message
+        else:
+            message = f"{gate.message} Besides that: {message}"
+        details = f"{details}\n{gate.details}".strip()
+    return CheckResult(
+        name=spec.name,
+        title=spec.title,
+        functions=spec.functions,
+        status=status,
+        score=spec.points if status == "passed" else 0.0,
+        max_score=spec.points,
+        message=message,
+        visibility=spec.visibility,
+        details=details,
+        output=_shown_output(outcome) if visible else "",
+        seconds=round(outcome.seconds, 4),
+    )
+
+
+def _shown_output(outcome: Outcome) -> str:
+    if not outcome.output_bytes:
+        return ""
+    lines = outcome.output.splitlines()
+    shown = "\n".join(lines[:_OUTPUT_LINES])[:_OUTPUT_CHARS]
+    hidden_bytes = outcome.output_bytes - len(shown.encode())
+    if hidden_bytes > 0:
+        shown += f"\n... ({hidden_bytes} more bytes of output not shown)"
+    return shown
+
+
+def loop_gates(loops_only: tuple[str, ...], findings: dict[str, list[dict]],
+               traces: dict[str, Counter]) -> dict[str, Gate]:
+    """A gate for each loops-only function with evidence of whole-array arithmetic."""
+    gates = {}
+    for function in loops_only:
+        static = findings.get(function, [])
+        dynamic = traces.get(function, Counter())
+        if not static and not dynamic:
+            continue
+        evidence = [f"`{f['code']}` at {f['where']} ({f['reason']})" for f in static]
+        if dynamic:
+            operations = ", ".join(f"{name.replace('numpy.', 'np.')} ({count}x)" for name, count in dynamic.most_common())
+            evidence.append(f"while it ran it used whole-array operations: {operations}")
+        shown = "; ".join(evidence[:3]) + ("; ..." if len(evidence) > 3 else "")
+        message = (f"No points for {function}: it computes with whole arrays instead of looping over single "
+                   f"elements (逐元素), which is what this exercise asks. Found: {shown}. Use for-loops and work on "
+                   f"one element at a time, such as x[i, j].")
+        gates[function] = Gate(function, message, "Evidence: " + "; ".join(evidence))
+    return gates

@@ -1,0 +1,162 @@
+"""Student code as a check sees it.
+
+``student.naive_add(x, y)`` looks like a local call, but the arguments travel as
+data to the sandbox worker and the result comes back as data: an array, a
+number, a list, or a ``RemoteObject`` standing for an object that stays in the
+worker (a network instance, say). A check may only reach the functions it
+declared, so the report knows exactly which functions each check exercised.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from grader.errors import GraderError
+from grader.sandbox.codec import RemoteRef
+from grader.sandbox.faults import StudentFault
+from grader.sandbox.session import Reply, Session
+
+
+@dataclass(frozen=True)
+class Call:
+    """A call's result and its arguments as they were after the call returned."""
+
+    value: Any
+    args: list
+    kwargs: dict
+
+
+class Student:
+    def __init__(self, session: Session, allowed: frozenset[str], traced: frozenset[str],
+                 trace_log: dict[str, Counter]) -> None:
+        self._session = session
+        self._allowed = allowed
+        self._traced = traced
+        self._trace_log = trace_log
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return _Function(self, name)
+
+    def _permit(self, function: str, op: str) -> None:
+        owner, _, member = function.partition(".")
+        if function in self._allowed or owner in self._allowed:
+            return
+        # Constructing a class, or reading an attribute of one of its objects,
+        # is part of exercising any of its declared methods.
+        if (op != "call" or not member) and any(a.split(".")[0] == owner for a in self._allowed):
+            return
+        raise GraderError(f"a check used {function} but does not list it in functions={sorted(self._allowed)}")
+
+    def _request(self, message: dict, function: str, timeout: float | None) -> Reply:
+        self._permit(function, message["op"])
+        reply = self._session.request(message, function, timeout)
+        if reply.trace:
+            self._trace_log.setdefault(function, Counter()).update(reply.trace)
+        return reply
+
+    def _wrap(self, value: Any, function: str) -> Any:
+        if isinstance(value, RemoteRef):
+            return RemoteObject(self, value, self._session.generation, function)
+        return value
+
+    def _encode_arg(self, value: Any, function: str) -> Any:
+        if isinstance(value, RemoteObject):
+            self._session.check_ref(value.ref, value.generation, function)
+            return value.ref
+        if isinstance(value, list):
+            return [self._encode_arg(v, function) for v in value]
+        if isinstance(value, tuple):
+            return tuple(self._encode_arg(v, function) for v in value)
+        if isinstance(value, dict):
+            return {k: self._encode_arg(v, function) for k, v in value.items()}
+        return value
+
+    def run(self, name: str, args: tuple = (), kwargs: dict | None = None, *, timeout: float | None = None,
+            on: "RemoteObject | None" = None) -> Call:
+        """Call name(*args, **kwargs) and return the value and the arguments after the call.
+
+        Use this when it matters what the call did to its inputs; the plain
+        ``student.name(...)`` form returns only the value.
+        """
+        return self._call(name, args, kwargs or {}, timeout, on, return_args=True)
+
+    def _call(self, name: str, args: tuple, kwargs: dict, timeout: float | None, on: "RemoteObject | None",
+              return_args: bool) -> Any:
+        function = f"{on.class_name}.{name}" if on is not None else name
+        message = {
+            "op": "call",
+            "on": self._encode_arg(on, function) if on is not None else None,
+            "path": name.split("."),
+            "args": [self._encode_arg(a, function) for a in args],
+            "kwargs": {k: self._encode_arg(v, function) for k, v in kwargs.items()},
+            "trace": function in self._traced,
+            "return_args": return_args,
+        }
+        reply = self._request(message, function, timeout)
+        value = self._wrap(reply.value, function)
+        if return_args:
+            return Call(value, list(reply.args or []), dict(reply.kwargs or {}))
+        return value
+
+    def get(self, name: str, on: "RemoteObject | None" = None) -> Any:
+        function = f"{on.class_name}.{name}" if on is not None else name
+        message = {"op": "get", "on": self._encode_arg(on, function) if on is not None else None,
+                   "path": name.split(".")}
+        return self._wrap(self._request(message, function, None).value, function)
+
+    def set(self, name: str, value: Any, on: "RemoteObject | None" = None) -> None:
+        function = f"{on.class_name}.{name}" if on is not None else name
+        message = {"op": "set", "on": self._encode_arg(on, function) if on is not None else None,
+                   "path": name.split("."), "value": self._encode_arg(value, function)}
+        self._request(message, function, None)
+
+
+class _Function:
+    """student.<name>: call it like the student's function."""
+
+    def __init__(self, student: Student, name: str) -> None:
+        self._student = student
+        self._name = name
+
+    def __call__(self, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
+        return self._student._call(self._name, args, kwargs, timeout, None, return_args=False)
+
+
+class RemoteObject:
+    """An object living in the student's process (for example a network instance).
+
+    class_name is the name the student code exposes it under (the class a check
+    constructed), used to scope and name method calls: ``OurNeuralNetwork.train``.
+    """
+
+    def __init__(self, student: Student, ref: RemoteRef, generation: int, made_by: str) -> None:
+        self._student = student
+        self.ref = ref
+        self.generation = generation
+        self.class_name = made_by.split(".")[0]
+
+    @property
+    def type_name(self) -> str:
+        return self.ref.type_name
+
+    def call(self, method: str, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
+        return self._student._call(method, args, kwargs, timeout, self, return_args=False)
+
+    def run(self, method: str, args: tuple = (), kwargs: dict | None = None, *, timeout: float | None = None) -> Call:
+        return self._student.run(method, args, kwargs, timeout=timeout, on=self)
+
+    def get(self, attribute: str) -> Any:
+        return self._student.get(attribute, on=self)
+
+    def set(self, attribute: str, value: Any) -> None:
+        self._student.set(attribute, value, on=self)
+
+    def __repr__(self) -> str:
+        return f"<remote {self.type_name}>"
+
+
+__all__ = ["Call", "RemoteObject", "Student", "StudentFault"]

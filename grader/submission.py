@@ -1,0 +1,178 @@
+"""Finding and reading a submission: a .py file, a notebook, or a folder.
+
+Reading never runs student code. A notebook becomes one unit per code cell,
+with IPython magics and shell lines replaced by ``pass`` (so line numbers and
+indentation stay as the student wrote them) and listed in the report. A file
+that cannot be read at all is not a usage error: it is the student's result.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.errors import UsageError
+from grader.model import LoadNote
+from grader.sandbox.session import Unit
+
+MAX_SOURCE_BYTES = 5 * 1024 * 1024
+MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
+# Cell magics whose body is ordinary Python that should still run.
+_TRANSPARENT_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug"})
+# `files = !ls` and `t = %timeit -o f()`: the name is kept (as None), the command dropped.
+_ASSIGNED_MAGIC = re.compile(r"^(?P<target>[A-Za-z_][\w.]*(\s*,\s*[A-Za-z_][\w.]*)*)\s*=\s*[!%]")
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A submission ready to hand to a sandbox worker.
+
+    problem: set when the file could not be read; every check then reports it.
+    """
+
+    path: Path
+    units: tuple[Unit, ...]
+    notes: tuple[LoadNote, ...] = ()
+    problem: str | None = None
+
+
+def locate(path: Path, assignment: str) -> tuple[Path, str | None]:
+    """The file to grade for path, and a remark when a choice had to be made."""
+    if path.is_file():
+        return path, None
+    if not path.is_dir():
+        raise UsageError(f"{path} does not exist; give a .py or .ipynb file, or a folder holding one.")
+    found = [p for p in (path / f"{assignment}.py", path / f"{assignment}.ipynb") if p.is_file()]
+    if found:
+        return choose(found)
+    candidates = sorted(p for p in path.iterdir() if p.suffix in (".py", ".ipynb") and p.is_file())
+    if len(candidates) == 1:
+        return candidates[0], None
+    names = ", ".join(p.name for p in candidates) or "no .py or .ipynb files"
+    raise UsageError(f"{path} has no {assignment}.py or {assignment}.ipynb (it has {names}).")
+
+
+def choose(found: list[Path]) -> tuple[Path, str | None]:
+    """Of a .py and an .ipynb of the same assignment, the one changed last."""
+    if len(found) == 1:
+        return found[0], None
+    newest = max(found, key=lambda p: p.stat().st_mtime)
+    other = next(p for p in found if p != newest)
+    return newest, f"found both {newest.name} and {other.name}; graded {newest.name}, the one changed most recently"
+
+
+def read(path: Path) -> Submission:
+    if path.suffix == ".ipynb":
+        return _read_notebook(path)
+    data = _read_bytes(path, MAX_SOURCE_BYTES)
+    if isinstance(data, Submission):
+        return data
+    source = _decode(path, data)
+    if isinstance(source, Submission):
+        return source
+    return Submission(path, (Unit("", path.name, source),))
+
+
+def _read_bytes(path: Path, limit: int) -> bytes | Submission:
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            return Submission(path, (), problem=(
+                f"{path.name} is {size / 1e6:.1f} MB, more than the {limit / 1e6:.0f} MB a submission may be."))
+        return path.read_bytes()
+    except OSError as exc:
+        return Submission(path, (), problem=f"{path.name} could not be read: {exc.strerror or exc}.")
+
+
+def _decode(path: Path, data: bytes) -> str | Submission:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return Submission(path, (), problem=(
+            f"{path.name} is not UTF-8 text (byte {exc.start} cannot be read). "
+            "Save it as UTF-8 in your editor and submit again."))
+
+
+def _read_notebook(path: Path) -> Submission:
+    import nbformat
+
+    data = _read_bytes(path, MAX_NOTEBOOK_BYTES)
+    if isinstance(data, Submission):
+        return data
+    text = _decode(path, data)
+    if isinstance(text, Submission):
+        return text
+    try:
+        notebook = nbformat.reads(text, as_version=4)
+    except Exception as exc:  # nbformat raises several types for broken files
+        return Submission(path, (), problem=(
+            f"{path.name} could not be read as a Jupyter notebook ({type(exc).__name__}). "
+            "Open it in Jupyter, save it, and submit again."))
+    units, notes = [], []
+    for number, cell in enumerate(notebook.get("cells", []), start=1):
+        if cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        if isinstance(source, list):
+            source = "".join(source)
+        label = f"cell {number}"
+        cleaned, dropped = strip_magics(str(source))
+        notes.extend(LoadNote("dropped", f"{label}, line {line}", text) for line, text in dropped)
+        if cleaned is not None:
+            units.append(Unit(label, f"{path.name} [{label}]", cleaned))
+    return Submission(path, tuple(units), tuple(notes))
+
+
+def strip_magics(source: str) -> tuple[str | None, list[tuple[int, str]]]:
+    """source with IPython-only lines replaced by ``pass``; None when the whole cell is skipped.
+
+    Also returns (line, text) for each line that was dropped.
+    """
+    lines = source.splitlines()
+    dropped: list[tuple[int, str]] = []
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is not None and lines[first].lstrip().startswith("%%"):
+        header = lines[first].strip()
+        magic = header[2:].split(maxsplit=1)
+        if not magic or magic[0] not in _TRANSPARENT_CELL_MAGICS:
+            return None, [(first + 1, f"{header} (the whole cell was skipped: it is not Python)")]
+        lines[first] = "pass"
+        dropped.append((first + 1, header))
+        source = "\n".join(lines) + ("\n" if source.endswith("\n") else "")
+    starts = _statement_starts(source)
+    lines = source.splitlines()
+    for index, line in enumerate(lines):
+        stripped = line.lstrip()
+        is_magic = stripped.startswith(("%", "!")) or (stripped.endswith("?") and "#" not in stripped)
+        assigned = _ASSIGNED_MAGIC.match(stripped)
+        if (is_magic or assigned) and (starts is None or index + 1 in starts):
+            indent = line[: len(line) - len(stripped)]
+            lines[index] = f"{indent}{assigned['target']} = None" if assigned else f"{indent}pass"
+            dropped.append((index + 1, stripped))
+    return "\n".join(lines) + ("\n" if source.endswith("\n") else ""), dropped
+
+
+def _statement_starts(source: str) -> set[int] | None:
+    """Lines on which a statement begins (not inside brackets or strings); None if unknown."""
+    starts: set[int] = set()
+    depth = 0
+    expecting = True
+    skip = {tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT, tokenize.NEWLINE,
+            tokenize.ENCODING, tokenize.ENDMARKER}
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if expecting and token.type not in skip:
+                starts.add(token.start[0])
+                expecting = False
+            if token.type == tokenize.OP and token.string in "([{":
+                depth += 1
+            elif token.type == tokenize.OP and token.string in ")]}":
+                depth = max(0, depth - 1)
+            elif token.type == tokenize.NEWLINE or (token.type == tokenize.NL and depth == 0):
+                expecting = True
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return None
+    return starts
