@@ -162,6 +162,8 @@ def readable_roots(protected: tuple[str, ...], start: str = "/") -> list[str]:
         return roots
     for name in names:
         path = os.path.join(start, name)
+        if any(_within(path, p) for p in protected):
+            continue
         if os.path.islink(path):
             target = os.path.realpath(path)
             if any(_within(target, p) or _within(p, target) for p in protected):
