@@ -59,11 +59,14 @@ class RemoteRef:
         return f"<{self.type_name} object in the student's process>"
 
 
-def type_name(obj: Any) -> str:
-    """A readable name of obj's type: ``list``, ``numpy.ndarray``, ``torch.Tensor``."""
+def type_name(obj: Any, own_modules: tuple[str, ...] = ()) -> str:
+    """A readable name of obj's type: ``list``, ``numpy.ndarray``, ``torch.Tensor``.
+
+    Types from own_modules (the student's module) are named without a prefix.
+    """
     cls = type(obj)
     module = cls.__module__
-    if module in ("builtins", "__main__") or module is None:
+    if module in ("builtins", "__main__", *own_modules) or module is None:
         return cls.__qualname__
     top = module.split(".")[0]
     return f"{top}.{cls.__qualname__}"

@@ -94,11 +94,15 @@ class StudentRaised(StudentFault):
 class StudentTimeout(StudentFault):
     status = "timeout"
 
-    def __init__(self, function: str, seconds: float) -> None:
+    def __init__(self, function: str, seconds: float, earlier: bool = False) -> None:
         super().__init__(function)
         self.seconds = seconds
+        self.earlier = earlier
 
     def explain(self) -> str:
+        if self.earlier:
+            return (f"Not run: {self.function} did not finish within {self.seconds:g} s in an earlier check, "
+                    "so the grader did not wait for it again.")
         return (f"{self.function} did not finish within {self.seconds:g} s, so the grader stopped it. "
                 "Is there a loop that never ends, or much more work than the exercise needs?")
 

@@ -74,7 +74,7 @@ class Loaded:
 class Session:
     def __init__(self, server: ForkServer, units: list[Unit], module_name: str, *, limits: Limits,
                  loops_only: tuple[str, ...] = (), protected: tuple[str, ...] = (), use_rlimit_memory: bool = True,
-                 threads: int = 1) -> None:
+                 threads: int = 1, expected_names: tuple[str, ...] = ()) -> None:
         self.server = server
         self.units = units
         self.module_name = module_name
@@ -83,12 +83,16 @@ class Session:
         self.protected = protected
         self.use_rlimit_memory = use_rlimit_memory
         self.threads = threads
+        self.expected_names = expected_names
         self.worker: Worker | None = None
         self.generation = 0
         self.loaded: Loaded | None = None
         self._scratch: str | None = None
         self._printed: list[str] = []
         self._printed_total = 0
+        # Functions that hung once are not run again: a second wait would only
+        # make the report slower, not different.
+        self._hung: dict[str, float] = {}
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -143,10 +147,13 @@ class Session:
         except WorkerGarbled as garbled:
             loaded, broken = {}, faults.SubmissionBroken(
                 f"While loading, your code interfered with the grader's connection to it ({garbled}).")
-        notes = tuple(_note(n) for n in _list(loaded.get("notes")))
-        if broken is None and any(n.kind == "syntax_error" for n in notes) and not self.units[0].label:
-            broken = faults.SubmissionBroken(
-                f"Your file has a syntax error ({notes[0].where}), so none of it could run. {notes[0].text}")
+        raw_notes = [_dict(n) for n in _list(loaded.get("notes"))]
+        notes = tuple(_note(n) for n in raw_notes)
+        if broken is None and self.units and not self.units[0].label:
+            syntax = next((n for n in raw_notes if n.get("kind") == "syntax_error"), None)
+            if syntax is not None:
+                broken = faults.SubmissionBroken(f"Your file has a syntax error at {syntax.get('where')}, so none "
+                                                 f"of it could run: {syntax.get('problem', '')}")
         if broken is not None:
             self._discard_worker()
         return Loaded(
@@ -201,12 +208,15 @@ class Session:
     def request(self, message: dict, function: str, timeout: float | None = None) -> Reply:
         """Send one request about function; return its reply or raise a StudentFault."""
         timeout = self.limits.call_timeout if timeout is None else timeout
+        if function in self._hung:
+            raise faults.StudentTimeout(function, self._hung[function], earlier=True)
         worker = self._live_worker()
         try:
             worker.send(message, timeout)
             reply = worker.receive(timeout)
         except WorkerTimedOut:
             self._discard_worker()
+            self._hung[function] = timeout
             raise faults.StudentTimeout(function, timeout) from None
         except WorkerGone as gone:
             self._discard_worker()
@@ -229,8 +239,9 @@ class Session:
             owner = error.get("owner")
             hint = ""
             if owner is None:
-                candidates = list(self.loaded.defined) if self.loaded else []
-                suggestions = difflib.get_close_matches(name, candidates, n=2, cutoff=0.75)
+                # A typo looks like the expected name, but is not another expected name.
+                candidates = [n for n in (self.loaded.defined if self.loaded else {}) if n not in self.expected_names]
+                suggestions = difflib.get_close_matches(name, candidates, n=2, cutoff=0.8)
                 if self.loaded and any(n.kind in ("exception", "syntax_error") for n in self.loaded.notes):
                     hint = "Loading your file ran into an error (see the notes above), which may be why."
             else:

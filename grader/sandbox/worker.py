@@ -67,13 +67,14 @@ class Channel:
 class ObjectTable:
     """Objects that stay in the worker, named for the grader by RemoteRef ids."""
 
-    def __init__(self) -> None:
+    def __init__(self, module_name: str) -> None:
         self._objects: dict[int, Any] = {}
+        self._module_name = module_name
 
     def register(self, obj: Any) -> codec.RemoteRef:
         ref_id = len(self._objects) + 1
         self._objects[ref_id] = obj
-        return codec.RemoteRef(ref_id, codec.type_name(obj), codec.short_text(obj))
+        return codec.RemoteRef(ref_id, codec.type_name(obj, (self._module_name,)), codec.short_text(obj))
 
     def resolve(self, ref: codec.RemoteRef) -> Any:
         if ref.id not in self._objects:
@@ -124,12 +125,10 @@ def _syntax_note(submission: Submission, unit: dict, exc: BaseException) -> dict
     where = submission.where(unit["filename"], line)
     message = getattr(exc, "msg", None) or str(exc) or type(exc).__name__
     text = getattr(exc, "text", None)
-    shown = f"\n    {text.rstrip()}" if text and text.strip() else ""
-    if unit["label"]:
-        consequence = "so this cell did not run"
-    else:
-        consequence = "so none of the file could run"
-    return {"kind": "syntax_error", "where": where, "text": f"Syntax error: {message}{shown}\n({consequence})"}
+    problem = f"{message}\n    {text.rstrip()}" if text and text.strip() else message
+    consequence = "this cell did not run" if unit["label"] else "none of the file could run"
+    return {"kind": "syntax_error", "where": where, "text": f"Syntax error ({consequence}): {problem}",
+            "problem": problem}
 
 
 def _future_flags(tree: ast.Module) -> int:
@@ -284,7 +283,7 @@ class _Missing(Exception):
 
 def run(sock: socket.socket, config: dict) -> None:
     """Everything a worker does, from lock-down to the last answer."""
-    table = ObjectTable()
+    table = ObjectTable(config["module_name"])
     channel = Channel(sock, codec.Encoder(table.register), codec.Decoder(table.resolve))
     submission = Submission(config["module_name"], config["units"])
 
