@@ -8,6 +8,7 @@ problems raise ``GraderError``; everything the submission does is in the report.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import sys
 import time
@@ -23,7 +24,7 @@ from grader.model import CheckResult, LoadNote, SubmissionReport
 from grader.runner import Outcome, capture, check_rng, classify, loop_gates
 from grader.sandbox.client import ForkServer
 from grader.sandbox.faults import SubmissionBroken
-from grader.sandbox.session import Session
+from grader.sandbox.session import Limits, Session
 from grader.student import Student
 from grader.submission import Submission, read
 
@@ -78,9 +79,18 @@ def load_reference(assignment: Assignment) -> ModuleType | None:
 
 def grade(assignment: Assignment, path: Path, *, seed: int | None = None, device: str = "auto",
           server: ForkServer | None = None, protected: tuple[Path, ...] = (), shown_as: str | None = None,
-          notes: tuple[LoadNote, ...] = ()) -> SubmissionReport:
-    """Grade the submission at path (a .py or .ipynb file) for assignment."""
+          notes: tuple[LoadNote, ...] = (), limits: Limits | None = None) -> SubmissionReport:
+    """Grade the submission at path (a .py or .ipynb file) for assignment.
+
+    server: a running ForkServer to fork workers from (batch grading shares
+        one); by default one is started and stopped for this submission.
+    protected: more paths the student's code may not read (other students'
+        work, output folders); the course's reference/ always is.
+    limits: replaces the assignment's limits (tests use short timeouts).
+    """
     started = time.perf_counter()
+    if limits is not None:
+        assignment = dataclasses.replace(assignment, limits=limits)
     seed = assignment.seed if seed is None else seed
     devices = DeviceChoice(device)
     checks = assignment.checks()
@@ -97,6 +107,7 @@ def grade(assignment: Assignment, path: Path, *, seed: int | None = None, device
         else:
             session = _session(assignment, submission, server, devices, protected)
             loaded = session.start()
+            session.take_output()  # printed while loading: not any check's output
             load_notes = loaded.notes
             results = _run(checks, session, loaded.findings, assignment, seed, devices, reference)
     finally:
@@ -128,7 +139,7 @@ def _session(assignment: Assignment, submission: Submission, server: ForkServer,
     on_gpu = devices.requested == "cuda" or ("torch" in assignment.preload and devices.get() == "cuda")
     return Session(server, list(submission.units), assignment.name, limits=assignment.limits,
                    loops_only=assignment.loops_only, protected=guarded, use_rlimit_memory=not on_gpu,
-                   threads=assignment.threads)
+                   threads=assignment.threads, expected_names=assignment.functions)
 
 
 def _run(checks: list[CheckSpec], session: Session, findings: dict, assignment: Assignment, seed: int,

@@ -97,7 +97,7 @@ def assert_same(actual: Any, expected: Any, *, what: str, rtol: float | None = N
 
 
 def _wrong_type(what: str, actual: Any, wanted: str, hint: str = "") -> CheckFailed:
-    returned = f"{what} returned {describe(actual)}; expected {wanted}."
+    returned = f"It returned {describe(actual)}; expected {wanted}."
     if actual is None:
         hint = hint or "Did you forget a return statement?"
     return CheckFailed(f"{what} returned the wrong kind of value.", f"{returned} {hint}".strip())

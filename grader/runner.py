@@ -118,9 +118,9 @@ def _shown_output(outcome: Outcome) -> str:
         return ""
     lines = outcome.output.splitlines()
     shown = "\n".join(lines[:_OUTPUT_LINES])[:_OUTPUT_CHARS]
-    hidden_bytes = outcome.output_bytes - len(shown.encode())
-    if hidden_bytes > 0:
-        shown += f"\n... ({hidden_bytes} more bytes of output not shown)"
+    if len(lines) > _OUTPUT_LINES or len(shown) < len("\n".join(lines)) or outcome.output_bytes > len(
+            outcome.output.encode()):
+        shown += f"\n... (printed {outcome.output_bytes} bytes in all; the rest is not shown)"
     return shown
 
 

@@ -138,9 +138,9 @@ def strip_magics(source: str) -> tuple[str | None, list[tuple[int, str]]]:
         header = lines[first].strip()
         magic = header[2:].split(maxsplit=1)
         if not magic or magic[0] not in _TRANSPARENT_CELL_MAGICS:
-            return None, [(first + 1, f"{header} (the whole cell was skipped: it is not Python)")]
+            return None, [(first + 1, f"skipped the whole cell: it starts with {header}, so it is not Python")]
         lines[first] = "pass"
-        dropped.append((first + 1, header))
+        dropped.append((first + 1, _skipped(header)))
         source = "\n".join(lines) + ("\n" if source.endswith("\n") else "")
     starts = _statement_starts(source)
     lines = source.splitlines()
@@ -151,8 +151,12 @@ def strip_magics(source: str) -> tuple[str | None, list[tuple[int, str]]]:
         if (is_magic or assigned) and (starts is None or index + 1 in starts):
             indent = line[: len(line) - len(stripped)]
             lines[index] = f"{indent}{assigned['target']} = None" if assigned else f"{indent}pass"
-            dropped.append((index + 1, stripped))
+            dropped.append((index + 1, _skipped(stripped)))
     return "\n".join(lines) + ("\n" if source.endswith("\n") else ""), dropped
+
+
+def _skipped(line: str) -> str:
+    return f"skipped `{line}`: IPython commands and shell lines do not run when grading"
 
 
 def _statement_starts(source: str) -> set[int] | None:

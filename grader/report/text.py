@@ -68,8 +68,6 @@ def _result_lines(result: CheckResult, width: int, points_width: int, colour: bo
 
 
 def _note_text(note: LoadNote) -> str:
-    if note.kind == "dropped":
-        return f"{note.where}: skipped `{note.text}` (IPython commands do not run when grading)"
     return f"{note.where}: {note.text}"
 
 
