@@ -1,0 +1,54 @@
+"""Shared fixtures: the course in this repository, one fork server, short limits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grader.api import grade
+from grader.course import load_assignment
+from grader.sandbox.client import ForkServer
+from grader.sandbox.session import Limits
+
+COURSE = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# Short enough to keep the suite fast, long enough for a loaded CI machine.
+TEST_LIMITS = Limits(call_timeout=2.0, load_timeout=10.0, memory_mb=512)
+
+
+@pytest.fixture(scope="session")
+def course() -> Path:
+    return COURSE
+
+
+@pytest.fixture(scope="session")
+def server():
+    with ForkServer(("numpy",)) as running:
+        running.start()
+        yield running
+
+
+@pytest.fixture(scope="session")
+def assignment2():
+    return load_assignment(COURSE, "assignment2")
+
+
+@pytest.fixture
+def grade2(assignment2, server):
+    """Grade a file (a fixture name or a path) for assignment 2 with the test limits."""
+
+    def run(submission, **options):
+        path = submission if isinstance(submission, Path) else FIXTURES / "assignment2" / submission
+        options.setdefault("limits", TEST_LIMITS)
+        return grade(assignment2, path, server=server, **options)
+
+    return run
+
+
+def by_name(report):
+    return {result.name: result for result in report.results}
+
+
+def function_results(report, function):
+    return [r for r in report.results if function in r.functions]

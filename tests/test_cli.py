@@ -1,0 +1,91 @@
+"""The grade command: exit codes, default submission, JSON output."""
+
+import json
+import shutil
+
+import pytest
+
+from grader.cli import main
+
+from .conftest import COURSE, FIXTURES
+
+CORRECT = str(FIXTURES / "assignment2" / "correct.py")
+
+
+@pytest.fixture
+def in_course(monkeypatch):
+    monkeypatch.chdir(COURSE)
+    monkeypatch.delenv("GRADER_COURSE", raising=False)
+
+
+def test_all_passed_is_exit_0_and_json_is_written(in_course, tmp_path, capsys):
+    target = tmp_path / "report.json"
+    assert main(["assignment2", "--submission", CORRECT, "--json", str(target), "--no-color"]) == 0
+    data = json.loads(target.read_text())
+    assert data["score"] == data["max_score"] > 0 and data["schema_version"] == 1
+    assert "Score: 38/38" in capsys.readouterr().out
+
+
+def test_lost_points_is_exit_1(in_course, capsys):
+    assert main(["assignment2", "--submission", str(FIXTURES / "assignment2" / "wrong_shape.py")]) == 1
+
+
+def test_a_broken_submission_is_exit_1_with_a_report(in_course, capsys):
+    assert main(["assignment2", "--submission", str(FIXTURES / "assignment2" / "syntax_error.py")]) == 1
+    assert "syntax error at line 4" in capsys.readouterr().out
+
+
+def test_json_to_stdout(in_course, capsys):
+    assert main(["assignment2", "--submission", CORRECT, "--json", "-"]) == 0
+    assert json.loads(capsys.readouterr().out)["assignment"] == "assignment2"
+
+
+def test_default_submission_is_the_template_in_the_course(tmp_path, monkeypatch, capsys):
+    shutil.copytree(COURSE / "assignments", tmp_path / "assignments")
+    (tmp_path / "assignments" / "assignment2" / "assignment2.ipynb").unlink()
+    shutil.copy(CORRECT, tmp_path / "assignments" / "assignment2" / "assignment2.py")
+    monkeypatch.chdir(tmp_path / "assignments")
+    monkeypatch.delenv("GRADER_COURSE", raising=False)
+    assert main(["assignment2", "--no-color"]) == 0
+    out = capsys.readouterr().out
+    assert "assignment2.py" in out and "8 hidden checks (9 points) were not run here" in out
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["nope"], "no assignment called 'nope'"),
+    (["assignment2", "--submission", "missing.py"], "does not exist"),
+])
+def test_usage_problems_are_exit_2_with_what_to_do(in_course, capsys, argv, words):
+    assert main(argv) == 2
+    assert words in capsys.readouterr().err
+
+
+def test_no_course_is_exit_2(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GRADER_COURSE", raising=False)
+    assert main(["assignment2"]) == 2
+    assert "No course found" in capsys.readouterr().err
+
+
+def test_missing_default_submission_is_exit_2(tmp_path, monkeypatch, capsys):
+    shutil.copytree(COURSE / "assignments", tmp_path / "assignments")
+    for template in (tmp_path / "assignments" / "assignment2").glob("assignment2.*"):
+        template.unlink()
+    monkeypatch.chdir(tmp_path)
+    assert main(["assignment2"]) == 2
+    assert "No submission found" in capsys.readouterr().err
+
+
+def test_bad_arguments_and_help_exit_like_argparse(in_course, capsys):
+    assert main(["assignment2", "--device", "tpu"]) == 2
+    assert main(["--help"]) == 0
+    assert "Exit status" in capsys.readouterr().out
+
+
+def test_cuda_without_a_gpu_is_a_usage_error(in_course, capsys):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    assert main(["assignment2", "--submission", CORRECT, "--device", "cuda"]) == 2
+    assert "no CUDA GPU" in capsys.readouterr().err

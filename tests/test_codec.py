@@ -1,0 +1,106 @@
+"""The channel codec carries data only, in both directions, and refuses anything else."""
+
+import msgpack
+import numpy as np
+import pytest
+import torch
+
+from grader.sandbox import codec
+
+
+def roundtrip(value, register=None, resolve=None):
+    return codec.Decoder(resolve).decode(codec.Encoder(register).encode(value))
+
+
+@pytest.mark.parametrize("value", [
+    None, True, False, 0, -5, 2**63 - 1, 2**100, 1.5, float("inf"), 3 + 4j, "text", "汉字", b"\x00\x01",
+    [1, [2, 3]], (1, (2, "x")), {"a": 1, 2: [3]}, {(1, 2): "tuple key"},
+])
+def test_plain_values_roundtrip_with_their_types(value):
+    back = roundtrip(value)
+    assert back == value and type(back) is type(value)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16", "int64", "int8", "uint8", "bool", "complex128"])
+def test_arrays_roundtrip_with_shape_dtype_and_values(dtype):
+    array = (np.arange(24).reshape(2, 3, 4) % 3).astype(dtype)
+    back = roundtrip(array)
+    assert back.dtype == array.dtype and back.shape == array.shape and np.array_equal(back, array)
+    back[0, 0, 0] = 1  # writable: student code receiving it may write into it
+
+
+def test_non_contiguous_and_empty_arrays():
+    array = np.arange(12.0).reshape(3, 4).T
+    assert np.array_equal(roundtrip(array), array)
+    assert roundtrip(np.zeros((0, 3))).shape == (0, 3)
+    assert roundtrip(np.array(2.5)).shape == ()
+
+
+def test_numpy_scalars_keep_their_type():
+    for value in (np.float64(1.25), np.float32(2.5), np.int64(7), np.bool_(True)):
+        back = roundtrip(value)
+        assert type(back) is type(value) and back == value
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.bfloat16, torch.int64, torch.bool])
+def test_tensors_roundtrip(dtype):
+    tensor = torch.arange(6).reshape(2, 3).to(dtype)
+    back = roundtrip(tensor)
+    assert isinstance(back, torch.Tensor) and back.dtype == dtype and torch.equal(back, tensor)
+
+
+def test_tensor_requires_grad_and_parameters_travel_as_tensors():
+    parameter = torch.nn.Parameter(torch.ones(2, 2))
+    back = roundtrip(parameter)
+    assert type(back) is torch.Tensor and back.requires_grad and torch.equal(back.detach(), parameter.detach())
+
+
+def test_non_data_objects_become_references_when_a_table_is_given():
+    objects = []
+
+    def register(obj):
+        objects.append(obj)
+        return codec.RemoteRef(len(objects), codec.type_name(obj), codec.short_text(obj))
+
+    back = roundtrip([object(), (x for x in [])], register)
+    assert [type(r) for r in back] == [codec.RemoteRef, codec.RemoteRef]
+    assert back[1].type_name == "generator"
+    assert roundtrip(back[0], resolve=lambda ref: objects[ref.id - 1]) is objects[0]
+
+
+def test_object_arrays_are_never_sent_as_data():
+    refs = []
+    ragged = np.array([[1], [1, 2]], dtype=object)
+    back = roundtrip(ragged, lambda obj: refs.append(obj) or codec.RemoteRef(1, codec.type_name(obj), ""))
+    assert isinstance(back, codec.RemoteRef) and refs == [ragged]
+
+
+def test_the_grading_side_cannot_send_non_data():
+    with pytest.raises(TypeError):
+        codec.Encoder().encode(object())
+
+
+def _ext(code, fields):
+    return msgpack.packb(msgpack.ExtType(code, msgpack.packb(fields)))
+
+
+@pytest.mark.parametrize("payload", [
+    _ext(1, ["|O8", [1], b"\x00" * 8]),  # object dtype
+    _ext(1, ["<f8", [2, 2], b"\x00" * 8]),  # size does not match
+    _ext(1, ["<f8", [-1], b""]),  # negative dimension
+    _ext(1, ["V8", [1], b"\x00" * 8]),  # void / record dtype
+    _ext(2, ["object", [1], "cpu", False, b"\x00"]),  # unknown tensor dtype
+    _ext(2, ["float32", [1], "cuda; rm -rf /", False, b"\x00" * 4]),  # device text
+    msgpack.packb(msgpack.ExtType(7, b"12abc")),  # not an integer
+    msgpack.packb(msgpack.ExtType(99, b"")),
+    b"\xc1",  # never used by msgpack
+])
+def test_malformed_or_unsafe_messages_are_refused(payload):
+    with pytest.raises(codec.DecodeError):
+        codec.Decoder().decode(payload)
+
+
+def test_frames_are_bounded():
+    assert codec.frame_length(codec.frame(b"abc")[: codec.HEADER_SIZE]) == 3
+    with pytest.raises(codec.DecodeError):
+        codec.frame_length((codec.MAX_FRAME + 1).to_bytes(4, "big"))

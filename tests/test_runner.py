@@ -1,0 +1,86 @@
+"""Capture records, classify decides, gates take points from whole-array code."""
+
+from collections import Counter
+
+import pytest
+
+from grader.checks import CheckSpec
+from grader.errors import CheckFailed
+from grader.runner import CheckCrashed, Outcome, capture, check_rng, classify, loop_gates
+from grader.sandbox.faults import StudentRaised, StudentTimeout
+
+
+def spec(run=lambda: None, visibility="visible", functions=("f",), points=2.0, fixtures=()):
+    return CheckSpec(name="f_values", title="f matches NumPy", points=points, functions=functions,
+                     visibility=visibility, fixtures=fixtures, run=run, origin="checks.py")
+
+
+def fail():
+    raise CheckFailed("f(x) returned wrong values.", "At [0] expected 1, got 2.")
+
+
+def test_capture_records_what_happened():
+    assert capture(spec(), {}, None).failure is None
+    assert capture(spec(fail), {}, None).failure.summary == "f(x) returned wrong values."
+    outcome = capture(spec(lambda: (_ for _ in ()).throw(StudentTimeout("f", 5))), {}, None)
+    assert isinstance(outcome.fault, StudentTimeout)
+
+
+def test_capture_hands_fixtures_by_name():
+    seen = {}
+    capture(spec(lambda rng, seed: seen.update(rng=rng, seed=seed), fixtures=("rng", "seed")),
+            {"rng": lambda: "the rng", "seed": lambda: 3, "student": lambda: pytest.fail("not asked for")}, None)
+    assert seen == {"rng": "the rng", "seed": 3}
+
+
+def test_a_check_that_crashes_is_a_grader_error_naming_it():
+    with pytest.raises(CheckCrashed, match="check f_values \\(checks.py\\) crashed: ZeroDivisionError"):
+        capture(spec(lambda: 1 / 0), {}, None)
+
+
+def test_classify_gives_points_only_for_a_pass():
+    passed = classify(spec(), Outcome(), {})
+    assert (passed.status, passed.score, passed.message) == ("passed", 2.0, "")
+    failed = classify(spec(), Outcome(failure=CheckFailed("Wrong.", "At [0].")), {})
+    assert (failed.status, failed.score, failed.message) == ("failed", 0.0, "Wrong. At [0].")
+    timed_out = classify(spec(), Outcome(fault=StudentTimeout("f", 5)), {})
+    assert (timed_out.status, timed_out.score) == ("timeout", 0.0)
+
+
+def test_hidden_checks_keep_specifics_and_student_text_for_staff():
+    failed = classify(spec(visibility="hidden"), Outcome(failure=CheckFailed("Wrong.", "At [0] expected 1.")), {})
+    assert failed.message == "Wrong." and failed.details == "At [0] expected 1."
+    fault = StudentRaised("f", "ValueError", ["ValueError"], "x was [1.5, 2.5]", [])
+    errored = classify(spec(visibility="hidden"), Outcome(fault=fault, output="x = [1.5]", output_bytes=9), {})
+    assert "1.5" not in errored.message and "1.5" in errored.details
+    assert errored.output == ""  # printing a hidden input would leak it
+
+
+def test_visible_checks_show_output_truncated():
+    outcome = Outcome(failure=CheckFailed("Wrong."), output="line\n" * 100, output_bytes=500)
+    shown = classify(spec(), outcome, {}).output
+    assert shown.count("line") == 30 and "printed 500 bytes in all" in shown
+
+
+def test_gates_zero_every_check_of_the_function_and_say_why():
+    gates = loop_gates(("f", "g"), {"f": [{"code": "x + y", "where": "line 3", "reason": "adds whole arrays"}]},
+                       {"g": Counter({"numpy.add": 3})})
+    assert set(gates) == {"f", "g"}
+    assert "`x + y` at line 3 (adds whole arrays)" in gates["f"].message
+    assert "np.add (3x)" in gates["g"].message
+    gated = classify(spec(), Outcome(), gates)
+    assert (gated.status, gated.score) == ("failed", 0.0) and gated.message.startswith("No points for f")
+    both = classify(spec(), Outcome(failure=CheckFailed("Wrong.")), gates)
+    assert "Besides that: Wrong." in both.message
+    other = classify(spec(functions=("h",)), Outcome(), gates)
+    assert other.passed
+
+
+def test_functions_without_evidence_are_not_gated():
+    assert loop_gates(("f",), {}, {}) == {}
+
+
+def test_check_inputs_depend_on_seed_and_check_name():
+    draw = lambda seed, name: check_rng(seed, name).standard_normal(3).tolist()
+    assert draw(1, "a") == draw(1, "a")
+    assert draw(1, "a") != draw(2, "a") and draw(1, "a") != draw(1, "b")

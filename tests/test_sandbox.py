@@ -1,0 +1,266 @@
+"""The sandbox: student code runs in a locked-down worker and only data comes back."""
+
+import os
+import signal
+import textwrap
+
+import numpy as np
+import pytest
+
+from grader.sandbox import faults, hardening
+from grader.sandbox.codec import RemoteRef
+from grader.sandbox.session import Limits, Session, Unit
+
+LIMITS = Limits(call_timeout=2.0, load_timeout=5.0, memory_mb=256, output_kb=4)
+
+
+@pytest.fixture
+def start(server, tmp_path):
+    sessions = []
+
+    def make(source, *, limits=LIMITS, protected=(), loops_only=()):
+        session = Session(server, [Unit("", "student.py", textwrap.dedent(source))], "student", limits=limits,
+                          protected=tuple(str(p) for p in protected), loops_only=loops_only)
+        sessions.append(session)
+        session.start()
+        return session
+
+    yield make
+    for session in sessions:
+        session.close()
+
+
+def call(session, name, *args, on=None, **options):
+    message = {"op": "call", "on": on, "path": [name], "args": list(args), "kwargs": {}, **options}
+    return session.request(message, name)
+
+
+def test_values_go_in_and_come_back_as_data(start):
+    session = start("def f(x, y):\n    return x * 2, {'sum': float(y.sum())}\n")
+    reply = call(session, "f", np.arange(3.0), np.ones((2, 2)))
+    doubled, info = reply.value
+    assert np.array_equal(doubled, [0.0, 2.0, 4.0]) and info == {"sum": 4.0}
+
+
+def test_arguments_after_the_call_are_reported_on_request(start):
+    session = start("def f(x):\n    x[0] = 99\n")
+    reply = call(session, "f", np.zeros(2), return_args=True)
+    assert np.array_equal(reply.args[0], [99.0, 0.0])
+
+
+def test_objects_stay_in_the_worker_and_are_used_by_reference(start):
+    session = start("""
+        class Counter:
+            def __init__(self):
+                self.count = 1
+            def add(self, n):
+                self.count += n
+                return self.count
+    """)
+    counter = call(session, "Counter").value
+    assert isinstance(counter, RemoteRef) and counter.type_name == "Counter"
+    assert call(session, "add", 5, on=counter).value == 6
+    session.request({"op": "set", "on": counter, "path": ["count"], "value": 10}, "Counter.count")
+    assert session.request({"op": "get", "on": counter, "path": ["count"]}, "Counter.count").value == 10
+
+
+def test_exceptions_come_back_with_student_frames_only(start):
+    session = start("""
+        def inner(x):
+            return x[10]
+
+        def f(x):
+            return inner(x)
+    """)
+    with pytest.raises(faults.StudentRaised) as caught:
+        call(session, "f", np.zeros(3))
+    fault = caught.value
+    assert fault.type_name == "IndexError" and fault.is_a("LookupError")
+    assert [frame["function"] for frame in fault.frames] == ["f", "inner"]
+    assert fault.frames[-1]["where"] == "line 3" and fault.frames[-1]["code"] == "return x[10]"
+    assert "IndexError: index 10 is out of bounds" in fault.explain()
+    assert "out of bounds" not in fault.explain_briefly()  # hidden checks never echo the student's message
+
+
+def test_missing_names_are_reported_as_missing(start):
+    session = start("def g():\n    pass\n")
+    with pytest.raises(faults.MissingName):
+        call(session, "f")
+
+
+def test_a_crash_starts_a_fresh_worker_and_old_objects_are_lost(start):
+    session = start("""
+        import os
+        class Box:
+            pass
+        def die():
+            os.kill(os.getpid(), 9)
+        def ok():
+            return 1
+    """)
+    box = call(session, "Box").value
+    generation = session.generation
+    with pytest.raises(faults.StudentCrashed) as caught:
+        call(session, "die")
+    assert "SIGKILL" in caught.value.explain()
+    assert call(session, "ok").value == 1 and session.generation == generation + 1
+    with pytest.raises(faults.LostObject):
+        session.check_ref(box, generation, "Box.x")
+
+
+def test_timeouts_stop_the_worker_and_are_not_waited_for_twice(start):
+    session = start("def spin():\n    while True:\n        pass\n")
+    with pytest.raises(faults.StudentTimeout) as first:
+        call(session, "spin")
+    assert not first.value.earlier and first.value.status == "timeout"
+    with pytest.raises(faults.StudentTimeout) as second:
+        call(session, "spin")
+    assert second.value.earlier
+
+
+def test_memory_beyond_the_limit_is_refused(start):
+    session = start("def hog():\n    return bytearray(600 * 1024 * 1024)\n")
+    with pytest.raises(faults.StudentOutOfMemory) as caught:
+        call(session, "hog")
+    assert "256 MB" in caught.value.explain()
+
+
+def test_output_is_drained_kept_up_to_the_cap_and_counted(start):
+    session = start("def noisy():\n    print('a' * 10000)\n    return 1\n")
+    assert call(session, "noisy").value == 1
+    text, total = session.take_output()
+    assert total == 10001 and len(text) == 4 * 1024
+
+
+def test_loading_that_never_ends_breaks_the_submission(start):
+    session = start("while True:\n    pass\n", limits=Limits(call_timeout=1, load_timeout=1))
+    assert session.loaded.broken is not None and session.loaded.broken.status == "timeout"
+    with pytest.raises(faults.SubmissionBroken, match="did not finish within 1 s"):
+        call(session, "f")
+
+
+def test_garbage_on_the_channel_is_a_protocol_violation(start):
+    session = start("""
+        import os, stat
+        def scribble():
+            for fd in range(3, 64):
+                try:
+                    if stat.S_ISSOCK(os.fstat(fd).st_mode):
+                        os.write(fd, b"\\xff" * 16)
+                except OSError:
+                    pass
+            import time
+            time.sleep(5)
+    """)
+    with pytest.raises(faults.ProtocolViolation):
+        call(session, "scribble")
+
+
+def test_the_environment_is_scrubbed(start, monkeypatch):
+    monkeypatch.setenv("GITHUB_TOKEN", "secret-token")
+    session = start("import os\ndef env():\n    return dict(os.environ)\n")
+    env = call(session, "env").value
+    assert "GITHUB_TOKEN" not in env and env["HOME"] == env["TMPDIR"]
+
+
+def test_protected_paths_cannot_be_read_or_listed(start, tmp_path):
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "answer.txt").write_text("42")
+    session = start("""
+        import os
+        def read(path):
+            return open(path).read()
+        def listing(path):
+            return os.listdir(path)
+    """, protected=[secret])
+    for name in ("read", "listing"):
+        target = secret / "answer.txt" if name == "read" else secret
+        with pytest.raises(faults.StudentRaised) as caught:
+            call(session, name, str(target))
+        assert caught.value.is_a("SandboxViolation")
+
+
+def test_writes_are_allowed_only_in_the_workers_own_folder(start, tmp_path):
+    session = start("""
+        def write(path):
+            with open(path, "w") as f:
+                f.write("x")
+            return open(path).read()
+    """)
+    assert call(session, "write", "local.txt").value == "x"
+    with pytest.raises(faults.StudentRaised) as caught:
+        call(session, "write", str(tmp_path / "outside.txt"))
+    assert caught.value.is_a("SandboxViolation") and not (tmp_path / "outside.txt").exists()
+
+
+def test_network_and_signals_to_others_are_refused(start):
+    session = start("""
+        import os, socket
+        def connect():
+            socket.create_connection(("127.0.0.1", 9), timeout=1)
+        def kill_parent():
+            os.kill(os.getppid(), 0)
+    """)
+    for name in ("connect", "kill_parent"):
+        with pytest.raises(faults.StudentRaised) as caught:
+            call(session, name)
+        assert caught.value.is_a("SandboxViolation"), name
+
+
+KERNEL = pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="Linux kernel layers only")
+
+
+def _landlock_available():
+    import ctypes
+
+    return hardening._landlock_abi(ctypes.CDLL(None, use_errno=True)) > 0
+
+
+# Code compiled under a library's file name looks trusted to the audit hook, so
+# only the kernel layers stand between it and the forbidden operation.
+DISGUISED = """
+import ctypes, os, numpy
+code = '''
+libc = ctypes.CDLL(None, use_errno=True)
+def raw_open(path, flags):
+    fd = libc.open(path.encode(), flags, 0o644)
+    return fd, ctypes.get_errno()
+def raw_fork():
+    return libc.fork(), ctypes.get_errno()
+def raw_kill(pid):
+    return libc.kill(pid, 0), ctypes.get_errno()
+def raw_socket():
+    return libc.socket(2, 1, 0), ctypes.get_errno()
+'''
+exec(compile(code, os.path.join(os.path.dirname(numpy.__file__), "disguised.py"), "exec"))
+"""
+
+
+@KERNEL
+@pytest.mark.skipif(not _landlock_available(), reason="needs Landlock (Linux 5.13+)")
+def test_landlock_refuses_reads_and_writes_even_past_the_audit_hook(start, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("42")
+    session = start(DISGUISED, protected=[secret])
+    assert call(session, "raw_open", str(secret), os.O_RDONLY).value[0] == -1
+    assert call(session, "raw_open", str(tmp_path / "new.txt"), os.O_WRONLY | os.O_CREAT).value[0] == -1
+    assert not (tmp_path / "new.txt").exists()
+
+
+@KERNEL
+def test_seccomp_refuses_processes_signals_and_sockets_even_past_the_audit_hook(start):
+    session = start(DISGUISED)
+    assert call(session, "raw_fork").value[0] == -1
+    assert call(session, "raw_kill", -1).value[0] == -1
+    assert call(session, "raw_kill", os.getpid()).value[0] == -1
+    assert call(session, "raw_socket").value[0] == -1
+
+
+def test_closing_a_session_leaves_no_worker(start):
+    session = start("def ok():\n    return 1\n")
+    call(session, "ok")
+    pid = session.worker.pid
+    session.close()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, signal.SIG_DFL or 0)

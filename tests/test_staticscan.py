@@ -1,0 +1,107 @@
+"""Reading source for whole-array arithmetic: catch the shortcuts, spare loop code."""
+
+import ast
+import textwrap
+
+import pytest
+
+from grader.sandbox.staticscan import Unit, scan
+
+
+def findings(source, functions=("f",)):
+    source = textwrap.dedent(source)
+    result = scan([Unit("", source, ast.parse(source))], list(functions))
+    return [(f.function, f.code, f.reason) for found in result.values() for f in found]
+
+
+LOOP_CODE = [
+    """
+    import numpy as np
+    def f(x, y):
+        assert len(x.shape) == 2 and x.shape == y.shape
+        x = x.copy()
+        for i in range(x.shape[0]):
+            for j in range(x.shape[1]):
+                x[i, j] += y[i, j]
+        return x
+    """,
+    """
+    import numpy as np
+    def f(x, y):
+        z = 0.
+        for i in range(x.shape[0]):
+            z += x[i] * y[i]
+        return z
+    """,
+    """
+    import numpy as np
+    def f(x, y):
+        out = np.zeros((x.shape[0], y.shape[1]))
+        for i in range(x.shape[0]):
+            for j in range(y.shape[1]):
+                out[i, j] = g(x[i, :], y[:, j])
+        return out
+    def g(a, b):
+        return sum(a[k] * b[k] for k in range(len(a)))
+    """,
+    """
+    import numpy as np
+    def f(x, y):
+        shape = np.broadcast_shapes(x.shape, y.shape)
+        out = np.zeros(shape)
+        for index in np.ndindex(*shape):
+            out[index] = np.maximum(x[index], 0) + y[index]
+        if out is None or x.ndim != 2:
+            raise ValueError("bad")
+        return out
+    """,
+]
+
+
+@pytest.mark.parametrize("source", LOOP_CODE)
+def test_element_by_element_code_has_no_findings(source):
+    assert findings(source) == []
+
+
+@pytest.mark.parametrize("source, code, reason", [
+    ("def f(x, y):\n    return x + y", "x + y", "adds whole arrays"),
+    ("def f(x, y):\n    return x @ y", "x @ y", "uses the @ operator"),
+    ("import numpy as np\ndef f(x, y):\n    return np.dot(x, y)", "np.dot(x, y)", "calls np.dot"),
+    ("import numpy as np\ndef f(x):\n    return np.maximum(x, 0)", "np.maximum(x, 0)", "calls np.maximum on whole"),
+    ("from numpy import maximum as m\ndef f(x):\n    return m(x, 0)", "m(x, 0)", "calls m on whole arrays"),
+    ("from numpy import *\ndef f(x, y):\n    return einsum('i,i', x, y)", "einsum('i,i', x, y)", "calls einsum"),
+    ("import numpy as np\ndef f(x):\n    z = np.asarray(x)\n    return z * 2", "z * 2", "multiplies whole"),
+    ("def f(x, y):\n    z = x.copy()\n    z += y\n    return z", "z += y", "adds whole arrays"),
+    ("def f(x):\n    out = x.copy()\n    out[out < 0] = 0\n    return out", "out < 0", "compares whole arrays"),
+    ("def f(x, y):\n    return x[0, :].sum()", "x[0, :].sum()", "calls .sum() on a whole array"),
+    ("import torch\ndef f(x, y):\n    return torch.tensor(x)", "torch", "uses PyTorch"),
+    ("import numpy as np\nf = np.add", "np.add", "is np.add itself"),
+    ("f = lambda x, y: x - y", "x - y", "subtracts whole arrays"),
+])
+def test_whole_array_shortcuts_are_found(source, code, reason):
+    found = findings(source)
+    assert any(code in c and reason in r for _, c, r in found), found
+
+
+def test_helpers_are_followed_and_named():
+    found = findings("""
+        def helper(a, b):
+            return a @ b
+        def f(x, y):
+            return helper(x, y)
+    """)
+    assert found == [("f", "a @ b", "uses the @ operator on whole arrays, in helper() which it calls")]
+
+
+def test_the_last_definition_wins_as_when_python_runs_it():
+    assert findings("def f(x, y):\n    return x + y\n\ndef f(x, y):\n    return 0\n") == []
+
+
+def test_notebook_cells_are_named_in_findings():
+    source = "def f(x, y):\n    return x + y\n"
+    result = scan([Unit("cell 4", source, ast.parse(source))], ["f"])
+    assert result["f"][0].where == "cell 4, line 2"
+
+
+def test_functions_that_are_not_defined_have_no_findings():
+    assert findings("x = 1", functions=("f", "g")) == []

@@ -1,0 +1,97 @@
+"""Finding and reading submissions without running them."""
+
+import os
+import time
+
+import nbformat
+import pytest
+
+from grader.errors import UsageError
+from grader.submission import MAX_SOURCE_BYTES, locate, read, strip_magics
+
+
+def test_a_file_is_taken_as_is(tmp_path):
+    path = tmp_path / "anything.py"
+    path.write_text("x = 1\n")
+    assert locate(path, "assignment2") == (path, None)
+
+
+def test_a_folder_gives_its_assignment_file_or_its_only_python_file(tmp_path):
+    (tmp_path / "notes.txt").write_text("")
+    only = tmp_path / "my_work.ipynb"
+    only.write_text("{}")
+    assert locate(tmp_path, "assignment2") == (only, None)
+    named = tmp_path / "assignment2.py"
+    named.write_text("")
+    assert locate(tmp_path, "assignment2")[0] == named
+
+
+def test_with_both_files_the_newer_one_is_graded_and_the_choice_is_said(tmp_path):
+    py, nb = tmp_path / "hw.py", tmp_path / "hw.ipynb"
+    py.write_text("")
+    nb.write_text("{}")
+    old = time.time() - 100
+    os.utime(py, (old, old))
+    path, remark = locate(tmp_path, "hw")
+    assert path == nb and "graded hw.ipynb" in remark and "hw.py" in remark
+
+
+def test_nothing_to_grade_is_a_usage_error(tmp_path):
+    with pytest.raises(UsageError, match="does not exist"):
+        locate(tmp_path / "missing", "hw")
+    (tmp_path / "a.py").write_text("")
+    (tmp_path / "b.py").write_text("")
+    with pytest.raises(UsageError, match="has no hw.py or hw.ipynb \\(it has a.py, b.py\\)"):
+        locate(tmp_path, "hw")
+
+
+def test_a_python_file_is_one_unit(tmp_path):
+    path = tmp_path / "hw.py"
+    path.write_text("\ufeffx = 1\n", encoding="utf-8")
+    submission = read(path)
+    assert submission.problem is None
+    assert [(u.label, u.filename, u.source) for u in submission.units] == [("", "hw.py", "x = 1\n")]
+
+
+def test_unreadable_files_are_the_students_result_not_a_crash(tmp_path):
+    binary = tmp_path / "hw.py"
+    binary.write_bytes(b"x = '\xff'\n")
+    assert "is not UTF-8 text" in read(binary).problem
+    broken = tmp_path / "hw.ipynb"
+    broken.write_text("{not json")
+    assert "could not be read as a Jupyter notebook" in read(broken).problem
+    huge = tmp_path / "big.py"
+    huge.write_bytes(b"#" * (MAX_SOURCE_BYTES + 1))
+    assert "more than the" in read(huge).problem
+
+
+def test_notebook_code_cells_become_units_numbered_as_shown(tmp_path):
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_markdown_cell("# title"), nbformat.v4.new_code_cell("x = 1"),
+                      nbformat.v4.new_code_cell("%matplotlib inline\ny = 2")]
+    path = tmp_path / "hw.ipynb"
+    nbformat.write(notebook, path)
+    submission = read(path)
+    assert [(u.label, u.source) for u in submission.units] == [("cell 2", "x = 1"), ("cell 3", "pass\ny = 2")]
+    assert [(n.kind, n.where) for n in submission.notes] == [("dropped", "cell 3, line 1")]
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("!pip install x\nimport numpy", "pass\nimport numpy"),
+    ("if True:\n    %time f()\n", "if True:\n    pass\n"),
+    ("files = !ls\n", "files = None\n"),
+    ("np.dot?\n", "pass\n"),
+    # Not magics: a modulo on a continuation line, text inside a string, a comment ending in '?'.
+    ("x = (a\n     % b)\n", "x = (a\n     % b)\n"),
+    ("s = '''\n%not a magic\n'''\n", "s = '''\n%not a magic\n'''\n"),
+    ("print(1)  # why?\n", "print(1)  # why?\n"),
+])
+def test_magics_are_replaced_only_where_a_statement_starts(source, expected):
+    assert strip_magics(source)[0] == expected
+
+
+def test_cell_magics_keep_python_bodies_and_skip_other_languages():
+    kept, dropped = strip_magics("%%time\nx = 1\n")
+    assert kept == "pass\nx = 1\n" and dropped[0][0] == 1
+    skipped, dropped = strip_magics("%%bash\necho hi\n")
+    assert skipped is None and "whole cell" in dropped[0][1]
