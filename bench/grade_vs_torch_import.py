@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SUBMISSION = ROOT / "tests" / "fixtures" / "assignment2" / "correct.py"
+SUBMISSION = ROOT / "examples" / "assignment2" / "full_marks.py"
 
 
 def timed(command: list[str]) -> float:

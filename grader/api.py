@@ -12,6 +12,7 @@ import dataclasses
 import importlib.util
 import sys
 import time
+import zlib
 from collections import Counter
 from pathlib import Path
 from types import ModuleType
@@ -63,7 +64,8 @@ def load_reference(assignment: Assignment) -> ModuleType | None:
     path = assignment.reference / "solution.py"
     if not path.is_file():
         raise SpecError(f"{assignment.reference}: there is no solution.py")
-    name = f"_grader_reference.{assignment.name}"
+    # Keyed by location: two courses may both have an assignment2.
+    name = f"_grader_reference.{assignment.name}_{zlib.crc32(str(path.resolve()).encode()):08x}"
     if name in sys.modules:
         return sys.modules[name]
     spec = importlib.util.spec_from_file_location(name, path)

@@ -50,7 +50,7 @@ def test_reference_solution_gets_full_marks(grade2):
 
 
 def test_student_style_solution_gets_full_marks(grade2):
-    report = grade2("correct.py")
+    report = grade2(COURSE / "examples" / "assignment2" / "full_marks.py")
     assert report.all_passed, [r.message for r in report.results if not r.passed]
 
 
@@ -79,7 +79,7 @@ def test_students_copy_runs_public_checks_and_counts_hidden_ones(tmp_path, serve
     assignment = load_assignment(tmp_path, "assignment2")
     from grader.api import grade
 
-    report = grade(assignment, FIXTURES / "assignment2" / "correct.py", server=server, limits=TEST_LIMITS)
+    report = grade(assignment, COURSE / "examples" / "assignment2" / "full_marks.py", server=server, limits=TEST_LIMITS)
     assert report.all_passed
     assert all(r.visibility == "visible" for r in report.results)
     assert report.hidden_not_run == 8 and report.hidden_points_not_run == 9
@@ -341,7 +341,7 @@ def test_flooding_stdout_is_capped_and_costs_nothing(grade2):
 
 
 def test_reseeding_global_generators_changes_nothing(grade2):
-    reseeded, correct = grade2("reseeds_rng.py"), grade2("correct.py")
+    reseeded, correct = grade2("reseeds_rng.py"), grade2(COURSE / "examples" / "assignment2" / "full_marks.py")
     assert full_marks(reseeded, "naive_add")
     assert [r.score for r in function_results(reseeded, "naive_add")] == [
         r.score for r in function_results(correct, "naive_add")]

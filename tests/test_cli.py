@@ -9,7 +9,7 @@ from grader.cli import main
 
 from .conftest import COURSE, FIXTURES
 
-CORRECT = str(FIXTURES / "assignment2" / "correct.py")
+CORRECT = str(COURSE / "examples" / "assignment2" / "full_marks.py")
 
 
 @pytest.fixture

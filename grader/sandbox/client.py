@@ -82,6 +82,8 @@ class ForkServer:
     def start(self, timeout: float = 120.0) -> None:
         if self._process is not None:
             return
+        if os.name != "posix":
+            raise SandboxError("grading needs a POSIX system (Linux or macOS); on Windows, run it inside WSL")
         ours, theirs = socket.socketpair()
         self._log = tempfile.TemporaryFile()
         package_parent = os.path.dirname(os.path.dirname(os.path.abspath(grader.__file__)))

@@ -102,13 +102,21 @@ def _mapped_bytes() -> int:
 
 
 def _limit_resources(policy: Policy) -> None:
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    # Each limit is applied where the platform accepts it (macOS refuses some).
+    _set_limit(resource.RLIMIT_CORE, 0)
     # Writing past the limit then fails with an OSError instead of killing us.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (policy.file_bytes, policy.file_bytes))
-    if policy.memory_bytes is not None:
-        limit = _mapped_bytes() + policy.memory_bytes
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    _set_limit(resource.RLIMIT_FSIZE, policy.file_bytes)
+    mapped = _mapped_bytes()
+    if policy.memory_bytes is not None and mapped:
+        _set_limit(resource.RLIMIT_AS, mapped + policy.memory_bytes)
+
+
+def _set_limit(which: int, value: int) -> None:
+    try:
+        resource.setrlimit(which, (value, value))
+    except (ValueError, OSError):
+        pass
 
 
 # --- Landlock -----------------------------------------------------------------
