@@ -22,7 +22,7 @@ from grader.checks import CheckSpec
 from grader.course import Assignment
 from grader.errors import SpecError, UsageError
 from grader.model import CheckResult, LoadNote, SubmissionReport
-from grader.runner import Outcome, capture, check_rng, classify, loop_gates
+from grader.runner import Outcome, capture, check_rng, classify, rule_gates
 from grader.sandbox.client import ForkServer
 from grader.sandbox.faults import SubmissionBroken
 from grader.sandbox.session import Limits, Session
@@ -95,14 +95,15 @@ def grade(assignment: Assignment, path: Path, *, seed: int | None = None, device
         assignment = dataclasses.replace(assignment, limits=limits)
     seed = assignment.seed if seed is None else seed
     devices = DeviceChoice(device)
-    checks = assignment.checks()
-    reference = load_reference(assignment)
-    submission = read(path)
     owns_server = server is None
     if owns_server:
         server = ForkServer(assignment.preload, assignment.threads)
+    server.launch()  # the sandbox imports NumPy and PyTorch while the checks load here
     session = None
     try:
+        checks = assignment.checks()
+        reference = load_reference(assignment)
+        submission = read(path)
         if submission.problem is not None:
             results = _all_broken(checks, SubmissionBroken(submission.problem))
             load_notes: tuple[LoadNote, ...] = ()
@@ -136,29 +137,28 @@ def _session(assignment: Assignment, submission: Submission, server: ForkServer,
     guarded = tuple(str(p) for p in protected)
     if (assignment.course / "reference").is_dir():
         guarded += (str(assignment.course / "reference"),)
-    # CUDA reserves far more address space than it uses, so GPU workers are
-    # limited by resident memory instead of an address-space rlimit.
+    # CUDA's driver allocates outside what RLIMIT_DATA can limit cleanly, so
+    # GPU workers are limited by resident memory, watched from here.
     on_gpu = devices.requested == "cuda" or ("torch" in assignment.preload and devices.get() == "cuda")
     return Session(server, list(submission.units), assignment.name, limits=assignment.limits,
-                   loops_only=assignment.loops_only, protected=guarded, use_rlimit_memory=not on_gpu,
+                   rules=assignment.rules, protected=guarded, use_rlimit_memory=not on_gpu,
                    threads=assignment.threads, expected_names=assignment.functions)
 
 
 def _run(checks: list[CheckSpec], session: Session, findings: dict, assignment: Assignment, seed: int,
          devices: DeviceChoice, reference: ModuleType | None) -> list[CheckResult]:
-    traces: dict[str, Counter] = {}
+    traces: dict[str, dict[str, Counter]] = {}
     outcomes: list[Outcome] = []
     for spec in checks:
         fixtures: dict[str, Callable[[], Any]] = {
-            "student": lambda spec=spec: Student(session, frozenset(spec.functions),
-                                                 frozenset(assignment.loops_only), traces),
+            "student": lambda spec=spec: Student(session, frozenset(spec.functions), assignment.rules, traces),
             "rng": lambda spec=spec: check_rng(seed, spec.name),
             "reference": lambda: reference,
             "seed": lambda: seed,
             "device": devices.get,
         }
         outcomes.append(capture(spec, fixtures, session))
-    gates = loop_gates(assignment.loops_only, findings, traces)
+    gates = rule_gates(assignment.rules, findings, traces)
     return [classify(spec, outcome, gates) for spec, outcome in zip(checks, outcomes)]
 
 

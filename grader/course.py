@@ -12,6 +12,7 @@ with the file named, never halfway through grading someone.
 from __future__ import annotations
 
 import os
+import zlib
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from grader.errors import SpecError, UsageError
 from grader.sandbox.session import Limits
 
 COURSE_ENV = "GRADER_COURSE"
-_KEYS = {"title", "functions", "loops_only", "seed", "preload", "limits", "threads", "hidden"}
+_KEYS = {"title", "functions", "loops_only", "no_autograd", "seed", "preload", "limits", "threads", "hidden"}
 _PRELOADABLE = {"numpy", "torch"}
 
 
@@ -35,12 +36,19 @@ class Assignment:
     reference: Path | None
     functions: tuple[str, ...]
     loops_only: tuple[str, ...]
+    no_autograd: tuple[str, ...]
     seed: int
     preload: tuple[str, ...]
     limits: Limits
     threads: int
     hidden_count: int = 0
     hidden_points: float = 0.0
+
+    @property
+    def rules(self) -> dict[str, tuple[str, ...]]:
+        """Each rule ("loops", "autograd") and the functions it applies to."""
+        named = {"loops": self.loops_only, "autograd": self.no_autograd}
+        return {rule: functions for rule, functions in named.items() if functions}
 
     @property
     def course(self) -> Path:
@@ -50,14 +58,24 @@ class Assignment:
     def default_submissions(self) -> tuple[Path, Path]:
         return self.folder / f"{self.name}.py", self.folder / f"{self.name}.ipynb"
 
+    @property
+    def _package(self) -> str:
+        # Named after the course's location too: two courses may both have an assignment2.
+        return f"_grader_checks.{self.name}_{zlib.crc32(str(self.folder.resolve()).encode()):08x}"
+
+    def _search(self) -> tuple[Path, ...]:
+        return (self.folder,) + ((self.reference,) if self.reference is not None else ())
+
     def public_checks(self) -> list[CheckSpec]:
         path = self.folder / "checks.py"
-        return load_file(path, f"_grader_checks.{self.name}.public", hidden=False) if path.is_file() else []
+        if not path.is_file():
+            return []
+        return load_file(path, f"{self._package}.public", hidden=False, search=self._search())
 
     def hidden_checks(self) -> list[CheckSpec]:
         if self.reference is None or not (self.reference / "checks.py").is_file():
             return []
-        return load_file(self.reference / "checks.py", f"_grader_checks.{self.name}.hidden", hidden=True)
+        return load_file(self.reference / "checks.py", f"{self._package}.hidden", hidden=True, search=self._search())
 
     def checks(self) -> list[CheckSpec]:
         hidden = self.hidden_checks()
@@ -110,9 +128,11 @@ def load_assignment(course: Path, name: str) -> Assignment:
         raise SpecError(f"{config_path}: unknown setting(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(_KEYS))}")
     functions = _names(config, "functions", config_path, required=True)
     loops_only = _names(config, "loops_only", config_path)
-    stray = [f for f in loops_only if f not in functions]
-    if stray:
-        raise SpecError(f"{config_path}: loops_only names {', '.join(stray)}, which functions does not list")
+    no_autograd = _names(config, "no_autograd", config_path)
+    for key, names in (("loops_only", loops_only), ("no_autograd", no_autograd)):
+        stray = [f for f in names if f not in functions]
+        if stray:
+            raise SpecError(f"{config_path}: {key} names {', '.join(stray)}, which functions does not list")
     preload = _names(config, "preload", config_path) or ("numpy",)
     if not set(preload) <= _PRELOADABLE:
         raise SpecError(f"{config_path}: preload may name {', '.join(sorted(_PRELOADABLE))} only")
@@ -130,6 +150,7 @@ def load_assignment(course: Path, name: str) -> Assignment:
         reference=reference if reference.is_dir() else None,
         functions=functions,
         loops_only=loops_only,
+        no_autograd=no_autograd,
         seed=seed,
         preload=preload,
         limits=_limits(config.get("limits", {}), config_path),

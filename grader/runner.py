@@ -19,7 +19,7 @@ import numpy as np
 
 from grader.checks import CheckSpec
 from grader.errors import CheckFailed, GraderError
-from grader.model import CheckResult
+from grader.model import CheckResult, Curve
 from grader.sandbox.faults import StudentFault
 from grader.sandbox.session import Session
 from grader.student import Student
@@ -32,6 +32,17 @@ class CheckCrashed(GraderError):
     """A check itself raised: a bug in the course's checks, not in the submission."""
 
 
+class Evidence:
+    """What a check hands to the report besides its verdict (the ``evidence`` fixture)."""
+
+    def __init__(self) -> None:
+        self.curves: list[Curve] = []
+
+    def curve(self, label: str, values) -> None:
+        """A series to draw beside the check's other curves, on one scale."""
+        self.curves.append(Curve(label, tuple(float(v) for v in values)))
+
+
 @dataclass(frozen=True)
 class Outcome:
     failure: CheckFailed | None = None
@@ -39,6 +50,7 @@ class Outcome:
     seconds: float = 0.0
     output: str = ""
     output_bytes: int = 0
+    curves: tuple[Curve, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -58,6 +70,8 @@ def check_rng(seed: int, name: str) -> np.random.Generator:
 def capture(spec: CheckSpec, fixtures: dict[str, Callable[[], Any]], session: Session | None) -> Outcome:
     started = time.perf_counter()
     failure = fault = None
+    evidence = Evidence()
+    fixtures = {**fixtures, "evidence": lambda: evidence}
     try:
         spec.run(**{name: fixtures[name]() for name in spec.fixtures})
     except CheckFailed as exc:
@@ -70,7 +84,7 @@ def capture(spec: CheckSpec, fixtures: dict[str, Callable[[], Any]], session: Se
         raise CheckCrashed(f"check {spec.name} ({spec.origin}) crashed: {type(exc).__name__}: {exc}") from exc
     seconds = time.perf_counter() - started
     output, total = session.take_output() if session is not None else ("", 0)
-    return Outcome(failure, fault, seconds, output, total)
+    return Outcome(failure, fault, seconds, output, total, tuple(evidence.curves))
 
 
 def classify(spec: CheckSpec, outcome: Outcome, gates: dict[str, Gate]) -> CheckResult:
@@ -110,6 +124,7 @@ def classify(spec: CheckSpec, outcome: Outcome, gates: dict[str, Gate]) -> Check
         details=details,
         output=_shown_output(outcome) if visible else "",
         seconds=round(outcome.seconds, 4),
+        curves=outcome.curves if visible else (),
     )
 
 
@@ -124,22 +139,42 @@ def _shown_output(outcome: Outcome) -> str:
     return shown
 
 
-def loop_gates(loops_only: tuple[str, ...], findings: dict[str, list[dict]],
-               traces: dict[str, Counter]) -> dict[str, Gate]:
-    """A gate for each loops-only function with evidence of whole-array arithmetic."""
+_RULE_WORDS = {
+    "loops": (
+        "it computes with whole arrays instead of looping over single elements (逐元素), which is what this "
+        "exercise asks",
+        "Use for-loops and work on one element at a time, such as x[i, j].",
+        "whole-array operations: ",
+    ),
+    "autograd": (
+        "it uses automatic differentiation, but this exercise asks you to derive the backward pass by hand",
+        "Compute each partial derivative with the chain rule, as in the derivation in the README.",
+        "",
+    ),
+}
+
+
+def rule_gates(rules: dict[str, tuple[str, ...]], findings: dict[str, dict[str, list[dict]]],
+               traces: dict[str, dict[str, Counter]]) -> dict[str, Gate]:
+    """A gate for each function that broke its rule, with the evidence found.
+
+    findings come from reading the source before it ran; traces from watching
+    it run. Either is enough.
+    """
     gates = {}
-    for function in loops_only:
-        static = findings.get(function, [])
-        dynamic = traces.get(function, Counter())
-        if not static and not dynamic:
-            continue
-        evidence = [f"`{f['code']}` at {f['where']} ({f['reason']})" for f in static]
-        if dynamic:
-            operations = ", ".join(f"{name.replace('numpy.', 'np.')} ({count}x)" for name, count in dynamic.most_common())
-            evidence.append(f"while it ran it used whole-array operations: {operations}")
-        shown = "; ".join(evidence[:3]) + ("; ..." if len(evidence) > 3 else "")
-        message = (f"No points for {function}: it computes with whole arrays instead of looping over single "
-                   f"elements (逐元素), which is what this exercise asks. Found: {shown}. Use for-loops and work on "
-                   f"one element at a time, such as x[i, j].")
-        gates[function] = Gate(function, message, "Evidence: " + "; ".join(evidence))
+    for rule, functions in rules.items():
+        problem, advice, lead = _RULE_WORDS[rule]
+        for function in functions:
+            static = findings.get(rule, {}).get(function, [])
+            dynamic = traces.get(rule, {}).get(function, Counter())
+            if not static and not dynamic:
+                continue
+            evidence = [f"`{f['code']}` at {f['where']} ({f['reason']})" for f in static]
+            if dynamic:
+                operations = ", ".join(f"{name.replace('numpy.', 'np.')} ({count}x)"
+                                       for name, count in dynamic.most_common())
+                evidence.append(f"while it ran it used {lead}{operations}")
+            shown = "; ".join(evidence[:3]) + ("; ..." if len(evidence) > 3 else "")
+            message = f"No points for {function}: {problem}. Found: {shown}. {advice}"
+            gates[function] = Gate(function, message, "Evidence: " + "; ".join(evidence))
     return gates

@@ -29,11 +29,12 @@ class Call:
 
 
 class Student:
-    def __init__(self, session: Session, allowed: frozenset[str], traced: frozenset[str],
-                 trace_log: dict[str, Counter]) -> None:
+    def __init__(self, session: Session, allowed: frozenset[str], rules: dict[str, tuple[str, ...]],
+                 trace_log: dict[str, dict[str, Counter]]) -> None:
+        """rules: each rule and the functions it watches; trace_log collects what was seen, by rule and function."""
         self._session = session
         self._allowed = allowed
-        self._traced = traced
+        self._rules = rules
         self._trace_log = trace_log
 
     def __getattr__(self, name: str):
@@ -54,8 +55,8 @@ class Student:
     def _request(self, message: dict, function: str, timeout: float | None) -> Reply:
         self._permit(function, message["op"])
         reply = self._session.request(message, function, timeout)
-        if reply.trace:
-            self._trace_log.setdefault(function, Counter()).update(reply.trace)
+        for rule, operations in reply.trace.items():
+            self._trace_log.setdefault(rule, {}).setdefault(function, Counter()).update(operations)
         return reply
 
     def _wrap(self, value: Any, function: str) -> Any:
@@ -93,7 +94,7 @@ class Student:
             "path": name.split("."),
             "args": [self._encode_arg(a, function) for a in args],
             "kwargs": {k: self._encode_arg(v, function) for k, v in kwargs.items()},
-            "trace": function in self._traced,
+            "trace": [rule for rule, functions in self._rules.items() if function in functions],
             "return_args": return_args,
         }
         reply = self._request(message, function, timeout)

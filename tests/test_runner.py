@@ -6,7 +6,7 @@ import pytest
 
 from grader.checks import CheckSpec
 from grader.errors import CheckFailed
-from grader.runner import CheckCrashed, Outcome, capture, check_rng, classify, loop_gates
+from grader.runner import CheckCrashed, Outcome, capture, check_rng, classify, rule_gates
 from grader.sandbox.faults import StudentRaised, StudentTimeout
 
 
@@ -63,8 +63,9 @@ def test_visible_checks_show_output_truncated():
 
 
 def test_gates_zero_every_check_of_the_function_and_say_why():
-    gates = loop_gates(("f", "g"), {"f": [{"code": "x + y", "where": "line 3", "reason": "adds whole arrays"}]},
-                       {"g": Counter({"numpy.add": 3})})
+    gates = rule_gates({"loops": ("f", "g")},
+                       {"loops": {"f": [{"code": "x + y", "where": "line 3", "reason": "adds whole arrays"}]}},
+                       {"loops": {"g": Counter({"numpy.add": 3})}})
     assert set(gates) == {"f", "g"}
     assert "`x + y` at line 3 (adds whole arrays)" in gates["f"].message
     assert "np.add (3x)" in gates["g"].message
@@ -77,7 +78,15 @@ def test_gates_zero_every_check_of_the_function_and_say_why():
 
 
 def test_functions_without_evidence_are_not_gated():
-    assert loop_gates(("f",), {}, {}) == {}
+    assert rule_gates({"loops": ("f",)}, {}, {}) == {}
+
+
+def test_autograd_gates_name_autograd_and_say_what_to_do():
+    gates = rule_gates({"autograd": ("Net.train",)}, {},
+                       {"autograd": {"Net.train": Counter({"torch.autograd.backward": 2})}})
+    message = gates["Net.train"].message
+    assert "automatic differentiation" in message and "torch.autograd.backward (2x)" in message
+    assert "chain rule" in message
 
 
 def test_check_inputs_depend_on_seed_and_check_name():

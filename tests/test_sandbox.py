@@ -18,9 +18,9 @@ LIMITS = Limits(call_timeout=2.0, load_timeout=5.0, memory_mb=256, output_kb=4)
 def start(server, tmp_path):
     sessions = []
 
-    def make(source, *, limits=LIMITS, protected=(), loops_only=()):
+    def make(source, *, limits=LIMITS, protected=(), rules=None):
         session = Session(server, [Unit("", "student.py", textwrap.dedent(source))], "student", limits=limits,
-                          protected=tuple(str(p) for p in protected), loops_only=loops_only)
+                          protected=tuple(str(p) for p in protected), rules=rules)
         sessions.append(session)
         session.start()
         return session
@@ -264,3 +264,31 @@ def test_closing_a_session_leaves_no_worker(start):
     session.close()
     with pytest.raises(ProcessLookupError):
         os.kill(pid, signal.SIG_DFL or 0)
+
+
+def test_autograd_is_watched_even_when_the_call_itself_imports_torch(start):
+    session = start("""
+        def by_hand(x):
+            return [2 * v for v in x]
+
+        def by_autograd(x):
+            import torch
+            t = torch.tensor(x, requires_grad=True)
+            (t ** 2).sum().backward()
+            return t.grad.tolist()
+    """, rules={"autograd": ("by_hand", "by_autograd")})
+    assert session.loaded.findings["autograd"]["by_autograd"]
+    assert "by_hand" not in session.loaded.findings["autograd"]
+    hand = call(session, "by_hand", [1.0, 2.0], trace=["autograd"])
+    assert hand.value == [2.0, 4.0] and hand.trace == {}
+    for _ in range(2):  # the first call imports torch, the second finds it loaded
+        traced = call(session, "by_autograd", [1.0, 2.0], trace=["autograd"])
+        assert traced.value == [2.0, 4.0]
+        assert traced.trace["autograd"]["torch.autograd.backward"] == 1
+
+
+def test_whole_array_work_is_traced_per_call(start):
+    session = start("def add(x, y):\n    return x + y\n", rules={"loops": ("add",)})
+    reply = call(session, "add", np.ones(3), np.ones(3), trace=["loops"])
+    assert reply.trace == {"loops": {"numpy.add": 1}}
+    assert session.loaded.findings["loops"]["add"][0]["code"] == "x + y"

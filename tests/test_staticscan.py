@@ -8,10 +8,10 @@ import pytest
 from grader.sandbox.staticscan import Unit, scan
 
 
-def findings(source, functions=("f",)):
+def findings(source, functions=("f",), rule="loops"):
     source = textwrap.dedent(source)
-    result = scan([Unit("", source, ast.parse(source))], list(functions))
-    return [(f.function, f.code, f.reason) for found in result.values() for f in found]
+    result = scan([Unit("", source, ast.parse(source))], {rule: list(functions)})
+    return [(f.function, f.code, f.reason) for found in result.get(rule, {}).values() for f in found]
 
 
 LOOP_CODE = [
@@ -99,9 +99,59 @@ def test_the_last_definition_wins_as_when_python_runs_it():
 
 def test_notebook_cells_are_named_in_findings():
     source = "def f(x, y):\n    return x + y\n"
-    result = scan([Unit("cell 4", source, ast.parse(source))], ["f"])
-    assert result["f"][0].where == "cell 4, line 2"
+    result = scan([Unit("cell 4", source, ast.parse(source))], {"loops": ["f"]})
+    assert result["loops"]["f"][0].where == "cell 4, line 2"
 
 
 def test_functions_that_are_not_defined_have_no_findings():
     assert findings("x = 1", functions=("f", "g")) == []
+
+
+# --- rule "autograd" --------------------------------------------------------------------
+
+HAND_DERIVED = """
+    import numpy as np
+    class Net:
+        def gradients(self, x, y):
+            o = self.forward(x)
+            d_o = -2 * (y - o)
+            return {"w": d_o * o * (1 - o) * x[0]}
+        def forward(self, x):
+            return 1 / (1 + np.exp(-self.w * x[0]))
+"""
+
+
+def test_hand_derived_gradients_have_no_autograd_findings():
+    assert findings(HAND_DERIVED, ("Net.gradients",), "autograd") == []
+
+
+@pytest.mark.parametrize("body, code, reason", [
+    ("loss = self.loss(x, y)\n        loss.backward()", "loss.backward()", "calls .backward()"),
+    ("return torch.autograd.grad(self.loss(x, y), [self.w])", "torch.autograd.grad", "uses torch.autograd.grad"),
+    ("w = torch.tensor(self.w, requires_grad=True)", "requires_grad=True", "requires_grad=True"),
+    ("w = torch.tensor(self.w)\n        w.requires_grad = True", "w.requires_grad = True", "requires_grad"),
+    ("return grad(self.loss)(x)", "grad", "uses torch.func.grad"),
+])
+def test_autograd_is_found_in_methods(body, code, reason):
+    source = f"""
+import torch
+from torch.func import grad
+class Net:
+    def gradients(self, x, y):
+        {body}
+"""
+    found = findings(source, ("Net.gradients",), "autograd")
+    assert any(code in c and reason in r for _, c, r in found), found
+
+
+def test_autograd_in_a_method_the_graded_method_calls_is_found():
+    source = """
+class Net:
+    def train(self, data):
+        for x in data:
+            self.step(x)
+    def step(self, x):
+        self.loss(x).backward()
+"""
+    found = findings(source, ("Net.train",), "autograd")
+    assert found and "in Net.step() which it calls" in found[0][2]

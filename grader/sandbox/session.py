@@ -57,14 +57,14 @@ class Reply:
     value: Any
     args: list | None = None
     kwargs: dict | None = None
-    trace: dict[str, int] = field(default_factory=dict)
+    trace: dict[str, dict[str, int]] = field(default_factory=dict)  # rule -> operation -> count
 
 
 @dataclass(frozen=True)
 class Loaded:
     """What the grader learned while the submission loaded."""
 
-    findings: dict[str, list[dict]]
+    findings: dict[str, dict[str, list[dict]]]  # rule -> function -> findings
     notes: tuple[LoadNote, ...]
     defined: dict[str, str]
     protection: str
@@ -73,13 +73,13 @@ class Loaded:
 
 class Session:
     def __init__(self, server: ForkServer, units: list[Unit], module_name: str, *, limits: Limits,
-                 loops_only: tuple[str, ...] = (), protected: tuple[str, ...] = (), use_rlimit_memory: bool = True,
+                 rules: dict[str, tuple[str, ...]] | None = None, protected: tuple[str, ...] = (), use_rlimit_memory: bool = True,
                  threads: int = 1, expected_names: tuple[str, ...] = ()) -> None:
         self.server = server
         self.units = units
         self.module_name = module_name
         self.limits = limits
-        self.loops_only = loops_only
+        self.rules = rules or {}
         self.protected = protected
         self.use_rlimit_memory = use_rlimit_memory
         self.threads = threads
@@ -111,7 +111,7 @@ class Session:
             "protected": list(self.protected),
             "memory_bytes": memory if self.use_rlimit_memory else None,
             "file_bytes": self.limits.file_mb * 1024 * 1024,
-            "loops_only": list(self.loops_only),
+            "rules": {rule: list(functions) for rule, functions in self.rules.items()},
             "threads": self.threads,
             "env": {"HOME": self._scratch, "TMPDIR": self._scratch, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"},
         }
@@ -229,7 +229,7 @@ class Session:
             raise faults.ProtocolViolation(function, str(garbled)) from None
         if reply.get("ok") is True:
             return Reply(reply.get("value"), _maybe_list(reply.get("args")), _maybe_dict(reply.get("kwargs")),
-                         {str(k): int(v) for k, v in _dict(reply.get("trace")).items() if isinstance(v, int)})
+                         _trace(reply.get("trace")))
         raise self._fault(function, _dict(reply.get("error")))
 
     def _fault(self, function: str, error: dict) -> faults.StudentFault:
@@ -271,8 +271,14 @@ def _note(raw: Any) -> LoadNote:
     return LoadNote(kind=kind, where=str(raw.get("where", ""))[:200], text=str(raw.get("text", ""))[:2000])
 
 
-def _findings(raw: Any) -> dict[str, list[dict]]:
-    return {str(name): [_dict(f) for f in _list(found)] for name, found in _dict(raw).items()}
+def _findings(raw: Any) -> dict[str, dict[str, list[dict]]]:
+    return {str(rule): {str(name): [_dict(f) for f in _list(found)] for name, found in _dict(by_name).items()}
+            for rule, by_name in _dict(raw).items()}
+
+
+def _trace(raw: Any) -> dict[str, dict[str, int]]:
+    return {str(rule): {str(op): int(n) for op, n in _dict(ops).items() if isinstance(n, int)}
+            for rule, ops in _dict(raw).items()}
 
 
 def _dict(value: Any) -> dict:

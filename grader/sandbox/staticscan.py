@@ -1,7 +1,10 @@
-"""Reading a submission's source for whole-array arithmetic, without running it.
+"""Reading a submission's source for forbidden shortcuts, without running it.
 
-The scan looks at the functions an exercise asks to build from loops over
-single elements, and at the helpers they call, for:
+Two rules, each applied to the functions (or ``Class.method``s) an assignment
+names, and to the helpers they call:
+
+``loops``: functions an exercise asks to build from loops over single elements
+are searched for whole-array arithmetic:
 
 * the ``@`` operator;
 * NumPy functions that compute with whole arrays (``np.dot``, ``np.einsum``,
@@ -11,9 +14,13 @@ single elements, and at the helpers they call, for:
   parameter, a copy or slice of one, or a freshly created array;
 * any use of PyTorch.
 
-It prefers missing a case to accusing correct code: what it cannot tell for
-sure (is ``row`` an array or a number?) it leaves to the tracer, which watches
-the same functions run.
+``autograd``: functions whose backward pass must be derived by hand are
+searched for PyTorch's autograd (``.backward()``, ``torch.autograd``,
+``torch.func``, ``requires_grad``) and other automatic differentiation.
+
+The scan prefers missing a case to accusing correct code: what it cannot tell
+for sure (is ``row`` an array or a number?) it leaves to the tracer, which
+watches the same functions run.
 """
 
 from __future__ import annotations
@@ -49,6 +56,8 @@ _ARRAY_CONSTRUCTORS = frozenset({
 _ARRAY_METHODS = frozenset({
     "copy", "reshape", "ravel", "flatten", "astype", "transpose", "squeeze", "view", "swapaxes",
 })
+_TRACKED_MODULES = ("numpy", "torch", "jax", "functorch", "autograd")
+_AUTOGRAD_PREFIXES = ("torch.autograd", "torch.func", "functorch", "jax", "autograd")
 _OPERATOR_WORDS = {
     ast.Add: "adds whole arrays", ast.Sub: "subtracts whole arrays",
     ast.Mult: "multiplies whole arrays", ast.Div: "divides whole arrays",
@@ -79,31 +88,32 @@ class Unit:
         return f"{self.label}, {line}" if self.label else line
 
 
-def scan(units: list[Unit], functions: list[str]) -> dict[str, list[Finding]]:
-    """Findings for each of functions that is defined in the units."""
+def scan(units: list[Unit], rules: dict[str, list[str]]) -> dict[str, dict[str, list[Finding]]]:
+    """For each rule ("loops", "autograd"), the findings of each named function that is defined."""
     modules = _module_aliases(units)
-    definitions = _top_level_definitions(units)
-    findings: dict[str, list[Finding]] = {}
-    for name in functions:
-        if name in definitions:
-            found = _scan_function(name, definitions, modules)
+    definitions = _definitions(units)
+    results: dict[str, dict[str, list[Finding]]] = {}
+    for rule, functions in rules.items():
+        visitor = _VISITORS[rule]
+        for name in functions:
+            found = _scan_function(name, definitions, modules, visitor)
             if found:
-                findings[name] = found
-    return findings
+                results.setdefault(rule, {})[name] = found
+    return results
 
 
 def _module_aliases(units: list[Unit]) -> dict[str, str]:
-    """Local name -> dotted name, for names bound to numpy or torch things."""
+    """Local name -> dotted name, for names bound to numpy, torch or autodiff things."""
     aliases: dict[str, str] = {}
     for unit in units:
         for node in ast.walk(unit.tree):
             if isinstance(node, ast.Import):
                 for alias in node.names:
-                    if alias.name.split(".")[0] in ("numpy", "torch"):
+                    if alias.name.split(".")[0] in _TRACKED_MODULES:
                         local = alias.asname or alias.name.split(".")[0]
                         aliases[local] = alias.name if alias.asname else alias.name.split(".")[0]
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                if node.module.split(".")[0] in ("numpy", "torch"):
+                if node.module.split(".")[0] in _TRACKED_MODULES:
                     for alias in node.names:
                         if alias.name == "*":
                             aliases["*" + node.module.split(".")[0]] = node.module
@@ -112,7 +122,8 @@ def _module_aliases(units: list[Unit]) -> dict[str, str]:
     return aliases
 
 
-def _top_level_definitions(units: list[Unit]) -> dict[str, tuple[ast.AST, Unit]]:
+def _definitions(units: list[Unit]) -> dict[str, tuple[ast.AST, Unit]]:
+    """Top-level functions and assignments, and methods as "Class.method"; the last one wins."""
     definitions: dict[str, tuple[ast.AST, Unit]] = {}
     for unit in units:
         for node in unit.tree.body:
@@ -120,10 +131,14 @@ def _top_level_definitions(units: list[Unit]) -> dict[str, tuple[ast.AST, Unit]]
                 definitions[node.name] = (node, unit)
             elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
                 definitions[node.targets[0].id] = (node.value, unit)
+            elif isinstance(node, ast.ClassDef):
+                for item in node.body:
+                    if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                        definitions[f"{node.name}.{item.name}"] = (item, unit)
     return definitions
 
 
-def _scan_function(name: str, definitions, modules) -> list[Finding]:
+def _scan_function(name: str, definitions, modules, visitor_class) -> list[Finding]:
     findings: list[Finding] = []
     seen: set[str] = set()
     pending = [(name, True)]
@@ -133,7 +148,7 @@ def _scan_function(name: str, definitions, modules) -> list[Finding]:
             continue
         seen.add(current)
         node, unit = definitions[current]
-        visitor = _Visitor(unit, modules, set(definitions), graded, name, current)
+        visitor = visitor_class(unit, modules, set(definitions), graded, name, current)
         visitor.run(node)
         findings.extend(visitor.findings)
         pending.extend((helper, False) for helper in visitor.calls)
@@ -153,6 +168,8 @@ def _dotted(node: ast.AST) -> str | None:
 
 
 class _Visitor:
+    """What every rule needs: names resolved to modules, findings, helpers called."""
+
     def __init__(self, unit: Unit, modules: dict[str, str], top_level: set[str], graded: bool,
                  function: str, current: str) -> None:
         self.unit = unit
@@ -161,11 +178,9 @@ class _Visitor:
         self.graded = graded
         self.function = function
         self.current = current
+        self.owner = current.split(".")[0] if "." in current else None
         self.findings: list[Finding] = []
         self.calls: set[str] = set()
-        self.arrays: set[str] = set()
-
-    # -- what is a whole array ------------------------------------------------
 
     def qualified(self, node: ast.AST) -> str | None:
         dotted = _dotted(node)
@@ -184,6 +199,56 @@ class _Visitor:
         if qualified and qualified.startswith("numpy."):
             return qualified.rsplit(".", 1)[-1] if qualified.count(".") == 1 else qualified[6:]
         return None
+
+    def add(self, node: ast.AST, reason: str) -> None:
+        code = ast.get_source_segment(self.unit.source, node) or ""
+        code = " ".join(code.split())
+        if len(code) > 60:
+            code = code[:57] + "..."
+        if self.current != self.function:
+            reason = f"{reason}, in {self.current}() which it calls"
+        self.findings.append(Finding(self.function, self.unit.where(node), code, reason))
+
+    def track_call(self, node: ast.Call) -> None:
+        """Remember calls of the submission's own functions and methods, to scan them too."""
+        func = node.func
+        if isinstance(func, ast.Name) and func.id in self.top_level:
+            self.calls.add(func.id)
+        elif (self.owner and isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
+              and func.value.id == "self" and f"{self.owner}.{func.attr}" in self.top_level):
+            self.calls.add(f"{self.owner}.{func.attr}")
+
+    def run(self, function: ast.AST) -> None:
+        if isinstance(function, (ast.Name, ast.Attribute)):
+            self.alias(function)
+            return
+        for node in ast.walk(function):
+            if isinstance(node, ast.Call):
+                self.track_call(node)
+            self.visit(node)
+
+    def alias(self, node: ast.AST) -> None:
+        """The graded name is bound to another function: scan that one, or judge the binding."""
+        if isinstance(node, ast.Name) and node.id in self.top_level:
+            self.calls.add(node.id)
+
+    def visit(self, node: ast.AST) -> None:
+        raise NotImplementedError
+
+
+class _WholeArrayVisitor(_Visitor):
+    """Rule "loops": whole-array arithmetic where loops over single elements are asked for."""
+
+    def __init__(self, *args) -> None:
+        super().__init__(*args)
+        self.arrays: set[str] = set()
+        self.torch_seen = False
+
+    def alias(self, node: ast.AST) -> None:
+        if self.qualified(node):
+            self.add(node, f"is {_dotted(node)} itself rather than a loop")
+        else:
+            super().alias(node)
 
     def is_array(self, node: ast.AST) -> bool:
         if isinstance(node, ast.Name):
@@ -208,7 +273,10 @@ class _Visitor:
     def infer_arrays(self, function: ast.AST) -> None:
         assigned: dict[str, list[ast.AST | None]] = {}
         if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) and self.graded:
-            for arg in function.args.posonlyargs + function.args.args + function.args.kwonlyargs:
+            parameters = function.args.posonlyargs + function.args.args + function.args.kwonlyargs
+            if self.owner and parameters:
+                parameters = parameters[1:]  # self
+            for arg in parameters:
                 assigned.setdefault(arg.arg, []).append(None)  # None: "an array, by the contract"
         for node in ast.walk(function):
             if isinstance(node, ast.Assign):
@@ -227,57 +295,39 @@ class _Visitor:
                     self.arrays.add(name)
                     changed = True
 
-    # -- findings -------------------------------------------------------------
-
-    def add(self, node: ast.AST, reason: str) -> None:
-        code = ast.get_source_segment(self.unit.source, node) or ""
-        code = " ".join(code.split())
-        if len(code) > 60:
-            code = code[:57] + "..."
-        if self.current != self.function:
-            reason = f"{reason}, in {self.current}() which it calls"
-        self.findings.append(Finding(self.function, self.unit.where(node), code, reason))
-
     def run(self, function: ast.AST) -> None:
-        if isinstance(function, (ast.Name, ast.Attribute)):
-            qualified = self.qualified(function)
-            if qualified:
-                self.add(function, f"is {_dotted(function)} itself rather than a loop")
-            elif isinstance(function, ast.Name) and function.id in self.top_level:
-                self.calls.add(function.id)
-            return
-        self.infer_arrays(function)
-        torch_seen = False
-        for node in ast.walk(function):
-            if isinstance(node, ast.BinOp):
-                if isinstance(node.op, ast.MatMult):
-                    self.add(node, "uses the @ operator on whole arrays")
-                elif self.is_array(node.left) or self.is_array(node.right):
-                    self.add(node, _OPERATOR_WORDS.get(type(node.op), "does arithmetic on whole arrays"))
-            elif isinstance(node, ast.AugAssign):
-                if isinstance(node.op, ast.MatMult):
-                    self.add(node, "uses the @= operator on whole arrays")
-                elif self.is_array(node.target) or (
-                        not isinstance(node.target, ast.Subscript) and self.is_array(node.value)):
-                    self.add(node, _OPERATOR_WORDS.get(type(node.op), "does arithmetic on whole arrays"))
-            elif isinstance(node, ast.UnaryOp) and not isinstance(node.op, ast.Not):
-                if self.is_array(node.operand):
-                    self.add(node, "negates a whole array")
-            elif isinstance(node, ast.Compare):
-                value_ops = [op for op in node.ops if not isinstance(op, (ast.Is, ast.IsNot, ast.In, ast.NotIn))]
-                if value_ops and any(self.is_array(v) for v in [node.left, *node.comparators]):
-                    self.add(node, "compares whole arrays")
-            elif isinstance(node, ast.Call):
-                self.call(node)
-            if isinstance(node, (ast.Name, ast.Attribute)) and not torch_seen:
-                qualified = self.qualified(node)
-                if qualified and qualified.split(".")[0] == "torch":
-                    self.add(node, "uses PyTorch; this exercise is about NumPy and loops")
-                    torch_seen = True
+        if not isinstance(function, (ast.Name, ast.Attribute)):
+            self.infer_arrays(function)
+        super().run(function)
+
+    def visit(self, node: ast.AST) -> None:
+        if isinstance(node, ast.BinOp):
+            if isinstance(node.op, ast.MatMult):
+                self.add(node, "uses the @ operator on whole arrays")
+            elif self.is_array(node.left) or self.is_array(node.right):
+                self.add(node, _OPERATOR_WORDS.get(type(node.op), "does arithmetic on whole arrays"))
+        elif isinstance(node, ast.AugAssign):
+            if isinstance(node.op, ast.MatMult):
+                self.add(node, "uses the @= operator on whole arrays")
+            elif self.is_array(node.target) or (
+                    not isinstance(node.target, ast.Subscript) and self.is_array(node.value)):
+                self.add(node, _OPERATOR_WORDS.get(type(node.op), "does arithmetic on whole arrays"))
+        elif isinstance(node, ast.UnaryOp) and not isinstance(node.op, ast.Not):
+            if self.is_array(node.operand):
+                self.add(node, "negates a whole array")
+        elif isinstance(node, ast.Compare):
+            value_ops = [op for op in node.ops if not isinstance(op, (ast.Is, ast.IsNot, ast.In, ast.NotIn))]
+            if value_ops and any(self.is_array(v) for v in [node.left, *node.comparators]):
+                self.add(node, "compares whole arrays")
+        elif isinstance(node, ast.Call):
+            self.call(node)
+        if isinstance(node, (ast.Name, ast.Attribute)) and not self.torch_seen:
+            qualified = self.qualified(node)
+            if qualified and qualified.split(".")[0] == "torch":
+                self.add(node, "uses PyTorch; this exercise is about NumPy and loops")
+                self.torch_seen = True
 
     def call(self, node: ast.Call) -> None:
-        if isinstance(node.func, ast.Name) and node.func.id in self.top_level:
-            self.calls.add(node.func.id)
         name = self.numpy_name(node.func)
         arguments = list(node.args) + [k.value for k in node.keywords]
         if name is not None:
@@ -291,6 +341,49 @@ class _Visitor:
                                                                            "mean", "clip", "cumsum", "all", "any"):
             if self.is_array(node.func.value):
                 self.add(node, f"calls .{node.func.attr}() on a whole array")
+
+
+class _AutogradVisitor(_Visitor):
+    """Rule "autograd": automatic differentiation where the backward pass must be derived by hand."""
+
+    def __init__(self, *args) -> None:
+        super().__init__(*args)
+        self.named: set[str] = set()
+
+    def alias(self, node: ast.AST) -> None:
+        if self.is_autodiff(node):
+            self.add(node, f"is {_dotted(node)} itself, which is automatic differentiation")
+        else:
+            super().alias(node)
+
+    def is_autodiff(self, node: ast.AST) -> bool:
+        qualified = self.qualified(node)
+        return bool(qualified) and qualified.startswith(_AUTOGRAD_PREFIXES)
+
+    def visit(self, node: ast.AST) -> None:
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Attribute) and func.attr == "backward":
+                self.add(node, "calls .backward(), which is PyTorch's autograd")
+            elif isinstance(func, ast.Attribute) and func.attr == "requires_grad_":
+                self.add(node, "asks PyTorch to track gradients (requires_grad_)")
+            for keyword in node.keywords:
+                if keyword.arg == "requires_grad" and not (
+                        isinstance(keyword.value, ast.Constant) and keyword.value.value is False):
+                    self.add(node, "asks PyTorch to track gradients (requires_grad=True)")
+        elif isinstance(node, (ast.Assign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Attribute) and t.attr == "requires_grad" for t in targets):
+                self.add(node, "asks PyTorch to track gradients (requires_grad)")
+        if isinstance(node, (ast.Name, ast.Attribute)) and self.is_autodiff(node):
+            dotted = _dotted(node)
+            # Inner parts of a name already reported (torch.autograd in torch.autograd.grad) are not new.
+            if not any(n == dotted or n.startswith(dotted + ".") or dotted.startswith(n + ".") for n in self.named):
+                self.named.add(dotted)
+                self.add(node, f"uses {self.qualified(node)}, which is automatic differentiation")
+
+
+_VISITORS = {"loops": _WholeArrayVisitor, "autograd": _AutogradVisitor}
 
 
 def _selects_many(index: ast.AST) -> bool:

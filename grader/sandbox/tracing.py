@@ -1,11 +1,17 @@
-"""Watching a function for whole-array arithmetic while it runs.
+"""Watching a function while it runs, for what an exercise forbids.
 
-Some exercises ask for Python loops over single elements. Arguments of such a
+Rule "loops": some exercises ask for Python loops over single elements. Arguments of such a
 function are handed in as ``TracedArray``, an ndarray subclass that records
 every NumPy operation applied to a whole array (``x + y``, ``np.maximum(x, 0)``,
 ``x @ y``, ``x.sum()``, ...). Indexing single elements returns plain NumPy
 scalars, so element-by-element code is never recorded. Allocation and shape
 functions (``np.zeros_like``, ``x.copy()``, ``x.reshape``) are allowed.
+
+Rule "autograd": some exercises ask for a backward pass derived by hand. While
+such a function runs, PyTorch's autograd entry points (``torch.autograd.backward``,
+which ``Tensor.backward`` calls, ``torch.autograd.grad``, ``torch.func.grad``...)
+are wrapped to record their use, and a saved-tensors hook records any operation
+that builds an autograd graph.
 
 The record is only a signal from a process that runs student code: the grader
 combines it with a static reading of the source made before that code ran.
@@ -13,8 +19,10 @@ combines it with a static reading of the source made before that code ran.
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from collections import Counter
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -138,3 +146,110 @@ class tracing:
     def __exit__(self, *exc) -> None:
         global _recorder
         _recorder = self._previous
+
+
+_AUTOGRAD_ENTRY_POINTS = {
+    "torch.autograd": ("backward", "grad"),
+    "torch.func": ("grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap"),
+    "torch.autograd.functional": ("jacobian", "hessian", "vjp", "jvp", "vhp", "hvp"),
+}
+
+
+class autograd_watch:
+    """Context manager: record PyTorch autograd use until exit.
+
+    When torch is not loaded yet (it is only loaded in the sandbox for
+    submissions that import it), an import hook sets the watch up the moment
+    the watched code imports torch.
+    """
+
+    def __enter__(self) -> Recorder:
+        self.recorder = Recorder()
+        self._undo: list[tuple[Any, str, Any]] = []
+        self._hooks = None
+        self._finder = None
+        if "torch" in sys.modules:
+            self._install()
+        else:
+            self._finder = _AfterImport("torch", self._install)
+            sys.meta_path.insert(0, self._finder)
+        return self.recorder
+
+    def _install(self) -> None:
+        torch = sys.modules["torch"]
+        for module_name, names in _AUTOGRAD_ENTRY_POINTS.items():
+            module = sys.modules.get(module_name)
+            for name in names if module is not None else ():
+                original = getattr(module, name, None)
+                if callable(original):
+                    setattr(module, name, self._wrap(original, f"{module_name}.{name}"))
+                    self._undo.append((module, name, original))
+        self._hooks = torch.autograd.graph.saved_tensors_hooks(self._pack, _unpack)
+        self._hooks.__enter__()
+
+    def _wrap(self, original, name: str):
+        recorder = self.recorder
+
+        def recorded(*args, **kwargs):
+            recorder.record(name)
+            return original(*args, **kwargs)
+
+        return recorded
+
+    def _pack(self, tensor):
+        self.recorder.record("an autograd graph (tensors with requires_grad)")
+        return tensor
+
+    def __exit__(self, *exc) -> None:
+        if self._finder is not None and self._finder in sys.meta_path:
+            sys.meta_path.remove(self._finder)
+        if self._hooks is not None:
+            self._hooks.__exit__(*exc)
+        for module, name, original in reversed(self._undo):
+            setattr(module, name, original)
+
+
+class _AfterImport:
+    """A meta path finder that runs a callback once a module has finished importing."""
+
+    def __init__(self, name: str, callback) -> None:
+        self.name = name
+        self.callback = callback
+
+    def find_spec(self, name, path=None, target=None):
+        if name != self.name:
+            return None
+        import importlib.machinery
+
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        if spec is None or spec.loader is None:
+            return None
+        loader, callback = spec.loader, self.callback
+
+        class Loader(type(loader)):  # the real loader, plus the callback after it ran
+            def exec_module(self, module):
+                loader.exec_module(module)
+                callback()
+
+        spec.loader = Loader.__new__(Loader)
+        spec.loader.__dict__.update(loader.__dict__)
+        return spec
+
+
+def _unpack(tensor):
+    return tensor
+
+
+RULES = ("loops", "autograd")
+
+
+@contextlib.contextmanager
+def watching(rules: list[str]) -> Iterator[dict[str, Recorder]]:
+    """Record, for each rule named, what the code running inside the block does."""
+    with contextlib.ExitStack() as stack:
+        recorders = {}
+        if "loops" in rules:
+            recorders["loops"] = stack.enter_context(tracing())
+        if "autograd" in rules:
+            recorders["autograd"] = stack.enter_context(autograd_watch())
+        yield recorders

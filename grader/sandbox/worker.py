@@ -259,15 +259,13 @@ class Server:
     def call(self, function: Any, request: dict) -> dict:
         args = list(request.get("args") or [])
         kwargs = dict(request.get("kwargs") or {})
-        if request.get("trace"):
+        rules = [r for r in request.get("trace") or [] if r in tracing.RULES]
+        if "loops" in rules:
             args, kwargs = tracing.traced(args), {k: tracing.traced(v) for k, v in kwargs.items()}
-            with tracing.tracing() as recorder:
-                value = function(*args, **kwargs)
-            operations = dict(recorder.operations)
-        else:
+        with tracing.watching(rules) as recorders:
             value = function(*args, **kwargs)
-            operations = {}
-        reply = {"ok": True, "value": tracing.untraced(value), "trace": operations}
+        trace = {rule: dict(recorder.operations) for rule, recorder in recorders.items() if recorder.operations}
+        reply = {"ok": True, "value": tracing.untraced(value), "trace": trace}
         if request.get("return_args"):
             reply["args"] = tracing.untraced(args)
             reply["kwargs"] = tracing.untraced(kwargs)
@@ -301,11 +299,12 @@ def run(sock: socket.socket, config: dict) -> None:
     protection = hardening.apply(policy, submission.filenames)
 
     parsed, notes = parse(submission)
-    findings = staticscan.scan(parsed, config.get("loops_only", []))
+    findings = staticscan.scan(parsed, config.get("rules", {}))
     channel.send({
         "kind": "analysis",
         "protection": protection.describe(),
-        "findings": {name: [vars(f) for f in found] for name, found in findings.items()},
+        "findings": {rule: {name: [vars(f) for f in found] for name, found in by_name.items()}
+                     for rule, by_name in findings.items()},
     })
 
     sys.modules[submission.module.__name__] = submission.module
