@@ -78,8 +78,30 @@ class ForkServer:
         self._process: subprocess.Popen | None = None
         self._control: socket.socket | None = None
         self._log = None
+        self._ready = False
 
     def start(self, timeout: float = 120.0) -> None:
+        """Launch the zygote (if needed) and wait until it is ready to fork."""
+        self.launch()
+        if self._ready:
+            return
+        self._control.settimeout(timeout)
+        try:
+            hello, _ = recv_message(self._control)
+        except (OSError, codec.DecodeError):
+            hello = None
+        if hello is None:
+            raise SandboxError(f"the sandbox could not start:\n{self._log_text()}")
+        missing = hello.get("failed") or {}
+        if missing:
+            self.close()
+            details = "; ".join(f"{name}: {why}" for name, why in missing.items())
+            raise SandboxError(f"the sandbox could not import what the assignment needs ({details})")
+        self._control.settimeout(None)
+        self._ready = True
+
+    def launch(self) -> None:
+        """Start the zygote without waiting for it: its imports overlap with the caller's work."""
         if self._process is not None:
             return
         if os.name != "posix":
@@ -99,19 +121,6 @@ class ForkServer:
         )
         theirs.close()
         self._control = ours
-        ours.settimeout(timeout)
-        try:
-            hello, _ = recv_message(ours)
-        except (OSError, codec.DecodeError):
-            hello = None
-        if hello is None:
-            raise SandboxError(f"the sandbox could not start:\n{self._log_text()}")
-        missing = hello.get("failed") or {}
-        if missing:
-            self.close()
-            details = "; ".join(f"{name}: {why}" for name, why in missing.items())
-            raise SandboxError(f"the sandbox could not import what the assignment needs ({details})")
-        ours.settimeout(None)
 
     def _log_text(self) -> str:
         if self._log is None:
@@ -151,6 +160,7 @@ class ForkServer:
         if self._control is not None:
             self._control.close()
             self._control = None
+        self._ready = False
         if self._process is not None:
             try:
                 self._process.wait(timeout=10)
@@ -172,7 +182,7 @@ class ForkServer:
 @dataclass(frozen=True)
 class TransportLimits:
     output_bytes: int = 1 << 20
-    rss_bytes: int | None = None  # None: rely on the worker's address-space limit
+    rss_bytes: int | None = None  # None: rely on the worker's data-memory rlimit
 
 
 class Worker:

@@ -3,7 +3,7 @@
 Layers, each applied where the platform offers it, each sufficient against a
 different kind of attempt:
 
-1. Resource limits (all POSIX): address space, file size, no core dumps.
+1. Resource limits (all POSIX): data memory, file size, no core dumps.
 2. Landlock (Linux 5.13+): the kernel refuses reads under protected paths (the
    hidden reference, other students' work) and writes anywhere but the
    worker's scratch folder, and, from ABI 4, TCP; from ABI 6, signals to
@@ -42,9 +42,10 @@ class Policy:
 
     scratch: the worker's working folder; the only place it may write.
     protected: paths whose contents the worker may not read or list.
-    memory_bytes: address space allowed on top of what the worker has mapped
-        when the policy is applied; None leaves it unlimited (CUDA maps huge
-        ranges it never touches, so GPU workers are watched by RSS instead).
+    memory_bytes: private writable memory (heap, arrays, anonymous maps) the
+        worker may add to what it holds when the policy is applied; library
+        code does not count, so importing torch fits in a small limit. None
+        leaves it unlimited (GPU workers are watched by resident size instead).
     file_bytes: the largest file the worker may write.
     """
 
@@ -90,11 +91,12 @@ def apply(policy: Policy, student_files: frozenset[str]) -> Protection:
 # --- resource limits --------------------------------------------------------
 
 
-def _mapped_bytes() -> int:
+def _data_bytes() -> int:
+    """The process's private writable memory now (VmData), or 0 where /proc is missing."""
     try:
         with open("/proc/self/status") as status:
             for line in status:
-                if line.startswith("VmSize:"):
+                if line.startswith("VmData:"):
                     return int(line.split()[1]) * 1024
     except OSError:
         pass
@@ -107,9 +109,9 @@ def _limit_resources(policy: Policy) -> None:
     # Writing past the limit then fails with an OSError instead of killing us.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     _set_limit(resource.RLIMIT_FSIZE, policy.file_bytes)
-    mapped = _mapped_bytes()
-    if policy.memory_bytes is not None and mapped:
-        _set_limit(resource.RLIMIT_AS, mapped + policy.memory_bytes)
+    held = _data_bytes()
+    if policy.memory_bytes is not None and held:
+        _set_limit(resource.RLIMIT_DATA, held + policy.memory_bytes)
 
 
 def _set_limit(which: int, value: int) -> None:
