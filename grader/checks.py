@@ -9,6 +9,7 @@ names as parameters:
     reference  the reference solution module (hidden checks only)
     seed       the run's seed
     device     "cpu" or "cuda", for checks that place tensors
+    evidence   attach curves to the report: ``evidence.curve("your loss", values)``
 
 It passes by returning and fails by raising ``CheckFailed`` (the comparison
 helpers do that for it). Anything the student's code does wrong on the way
@@ -27,6 +28,7 @@ import importlib.util
 import inspect
 import math
 import sys
+import types
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -39,7 +41,7 @@ from grader.model import Visibility
 from grader.sandbox.faults import StudentRaised
 from grader.student import Call
 
-FIXTURES = ("student", "rng", "reference", "seed", "device")
+FIXTURES = ("student", "rng", "reference", "seed", "device", "evidence")
 
 # Exceptions that mean "this code is not working at all", never "it raised the
 # wrong exception": the runner reports them as errors with their own message.
@@ -87,12 +89,21 @@ def check(*, points: float, functions: str | Iterable[str], hidden: bool | None 
     return mark
 
 
-def load_file(path: Path, module_name: str, *, hidden: bool) -> list[CheckSpec]:
-    """The checks a file declares, in the order it declares them."""
+def load_file(path: Path, module_name: str, *, hidden: bool, search: tuple[Path, ...] = ()) -> list[CheckSpec]:
+    """The checks a file declares, in the order it declares them.
+
+    module_name is dotted; its package is made to span the folders in search,
+    so that a checks file can share helpers with ``from .support import ...``
+    whether it lives under assignments/ or reference/.
+    """
+    package = module_name.rpartition(".")[0]
+    if package:
+        _package(package, search)
     spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:
         raise SpecError(f"{path}: cannot be loaded as Python")
     module = importlib.util.module_from_spec(spec)
+    module.__package__ = package
     sys.modules[module_name] = module
     try:
         spec.loader.exec_module(module)
@@ -105,6 +116,20 @@ def load_file(path: Path, module_name: str, *, hidden: bool) -> list[CheckSpec]:
             continue
         checks.append(_spec(path, attribute, value, declared, hidden))
     return checks
+
+
+def _package(name: str, search: tuple[Path, ...]) -> None:
+    """Make name (and its parents) importable packages whose contents come from search."""
+    parent = name.rpartition(".")[0]
+    if parent:
+        _package(parent, ())
+    module = sys.modules.get(name)
+    if module is None:
+        module = types.ModuleType(name)
+        module.__path__ = []
+        sys.modules[name] = module
+    if search:
+        module.__path__ = [str(folder) for folder in search if folder.is_dir()]
 
 
 def _spec(path: Path, attribute: str, function: Callable, declared: _Declared, hidden_file: bool) -> CheckSpec:

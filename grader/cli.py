@@ -82,7 +82,9 @@ def run_grade(argv: list[str]) -> int:
         sys.stdout.write(jsonreport.dumps(report))
     else:
         colour = sys.stdout.isatty() and "NO_COLOR" not in os.environ and not args.no_color
-        sys.stdout.write(text.render(report, width=shutil.get_terminal_size().columns, colour=colour))
+        plain = "utf" not in (sys.stdout.encoding or "").lower()
+        sys.stdout.write(text.render(report, width=shutil.get_terminal_size().columns, colour=colour,
+                                     ascii_only=plain))
         if args.json is not None:
             jsonreport.write(report, args.json)
     return exit_code(report)

@@ -20,6 +20,14 @@ STATUSES: tuple[Status, ...] = ("passed", "failed", "error", "timeout")
 
 
 @dataclass(frozen=True)
+class Curve:
+    """A series a check wants people to see, such as a loss per epoch."""
+
+    label: str
+    values: tuple[float, ...]
+
+
+@dataclass(frozen=True)
 class CheckResult:
     """The outcome of one check against one submission.
 
@@ -37,6 +45,8 @@ class CheckResult:
     output: what the student's code printed during the check, truncated; kept
         for visible checks only, since printing a hidden input would leak it.
     seconds: wall time the check took, grading overhead included.
+    curves: series to draw beside each other (the student's loss and the
+        reference's); kept for visible checks only.
     """
 
     name: str
@@ -50,6 +60,7 @@ class CheckResult:
     details: str = ""
     output: str = ""
     seconds: float = 0.0
+    curves: tuple[Curve, ...] = ()
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:

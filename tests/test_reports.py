@@ -90,3 +90,20 @@ def test_results_refuse_impossible_values():
         result(status="skipped")
     with pytest.raises(ValueError):
         result(score=3.0)
+
+
+def test_curves_are_drawn_as_sparklines_on_one_scale_and_kept_in_json():
+    from grader.model import Curve
+
+    curved = SubmissionReport(assignment="hw", submission="hw.py", seed=0, device="cpu", results=(
+        CheckResult(name="train", title="train", functions=("f",), status="passed", score=1.0, max_score=1.0,
+                     message="", visibility="visible",
+                     curves=(Curve("your loss", (4.0, 2.0, 1.0, 0.0)), Curve("reference", (4.0, 4.0, 4.0, 4.0)))),))
+    lines = text.render(curved).splitlines()
+    yours = next(line for line in lines if "your loss" in line)
+    reference = next(line for line in lines if "reference" in line)
+    assert "█▅▃▁" in yours and yours.endswith("4 -> 0")
+    assert "████" in reference  # same scale: a flat 4 is drawn at the top
+    assert "#" in text.render(curved, ascii_only=True)
+    data = json.loads(jsonreport.dumps(curved))
+    assert data["tests"][0]["curves"][0] == {"label": "your loss", "values": [4.0, 2.0, 1.0, 0.0]}

@@ -27,6 +27,8 @@ def result_dict(result: CheckResult) -> dict[str, Any]:
         entry["details"] = result.details
     if result.output:
         entry["output"] = result.output
+    if result.curves:
+        entry["curves"] = [{"label": c.label, "values": list(c.values)} for c in result.curves]
     return entry
 
 

@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import textwrap
 
-from grader.model import CheckResult, LoadNote, SubmissionReport, format_points
+import math
+
+from grader.model import CheckResult, Curve, LoadNote, SubmissionReport, format_points
 
 _WORDS = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "timeout": "TIMEOUT"}
 _COLOURS = {"passed": "32", "failed": "31", "error": "31", "timeout": "33"}
 _STATUS_WIDTH = 8
 _MIN_WIDTH = 40
+_BARS = "▁▂▃▄▅▆▇█"
+_ASCII_BARS = "_.-:=+*#"
+_SPARK_WIDTH = 24
 
 
-def render(report: SubmissionReport, width: int = 80, colour: bool = False) -> str:
+def render(report: SubmissionReport, width: int = 80, colour: bool = False, ascii_only: bool = False) -> str:
     width = max(width, _MIN_WIDTH)
     lines = _wrap(f"{report.assignment}: {report.submission} (seed {report.seed})", width)
     if report.notes:
@@ -28,6 +33,7 @@ def render(report: SubmissionReport, width: int = 80, colour: bool = False) -> s
     said: set[str] = set()
     for result in by_function(report.results):
         lines += _result_lines(result, width, points_width, colour, result.message in said)
+        lines += _curve_lines(result.curves, width, " " * (_STATUS_WIDTH + points_width + 2), ascii_only)
         said.add(result.message)
     lines += ["", *_wrap(_total(report), width)]
     if report.hidden_not_run:
@@ -65,6 +71,38 @@ def _result_lines(result: CheckResult, width: int, points_width: int, colour: bo
             lines.append(indent + "Your code printed:")
             lines += [f"{indent}| {line}"[:width] for line in result.output.splitlines()]
     return lines
+
+
+def _curve_lines(curves: tuple[Curve, ...], width: int, indent: str, ascii_only: bool) -> list[str]:
+    """The curves as sparklines on one shared scale, so they can be compared by eye."""
+    values = [v for c in curves for v in c.values if math.isfinite(v)]
+    if not values:
+        return []
+    low, high = min(values), max(values)
+    bars = _ASCII_BARS if ascii_only else _BARS
+    label_width = max(len(c.label) for c in curves)
+    room = max(8, min(_SPARK_WIDTH, width - len(indent) - label_width - 24))
+    lines = []
+    for curve in curves:
+        points = _resample(curve.values, room)
+        spark = "".join(_bar(v, low, high, bars) for v in points)
+        ends = f"{curve.values[0]:.3g} -> {curve.values[-1]:.3g}" if curve.values else ""
+        lines.append(f"{indent}{curve.label:<{label_width}}  {spark}  {ends}")
+    return lines
+
+
+def _resample(values: tuple[float, ...], count: int) -> list[float]:
+    if len(values) <= count:
+        return list(values)
+    return [values[round(i * (len(values) - 1) / (count - 1))] for i in range(count)]
+
+
+def _bar(value: float, low: float, high: float, bars: str) -> str:
+    if not math.isfinite(value):
+        return "!"
+    if high == low:
+        return bars[0]
+    return bars[min(len(bars) - 1, int((value - low) / (high - low) * len(bars)))]
 
 
 def _note_text(note: LoadNote) -> str:
