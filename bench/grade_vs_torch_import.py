@@ -1,7 +1,8 @@
-"""How long `grade assignment2` takes on a correct submission, next to `import torch`.
+"""How long `grade` takes on a correct submission of each assignment, next to `import torch`.
 
-Both commands run as fresh processes, interleaved, several times in one run, so
-the ratio compares like with like on the same machine at the same moment:
+Every command runs as a fresh process, interleaved with the others, several
+times in one run, so each ratio compares like with like on the same machine at
+the same moment:
 
     python bench/grade_vs_torch_import.py [--runs N]
 """
@@ -17,7 +18,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SUBMISSION = ROOT / "examples" / "assignment2" / "full_marks.py"
+ASSIGNMENTS = ("assignment2", "assignment3")
 
 
 def timed(command: list[str]) -> float:
@@ -31,10 +32,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
     grade = shutil.which("grade") or sys.exit("grade is not on PATH: pip install -e . first")
-    commands = {
-        "grade assignment2 (correct submission)": [grade, "assignment2", "--submission", str(SUBMISSION)],
-        'python -c "import torch"': [sys.executable, "-c", "import torch"],
-    }
+    torch_import = 'python -c "import torch"'
+    commands = {torch_import: [sys.executable, "-c", "import torch"]}
+    for name in ASSIGNMENTS:
+        submission = ROOT / "examples" / name / "full_marks.py"
+        commands[f"grade {name} (correct submission)"] = [grade, name, "--submission", str(submission)]
     for command in commands.values():  # warm the page cache for both
         timed(command)
     samples: dict[str, list[float]] = {name: [] for name in commands}
@@ -45,8 +47,9 @@ def main() -> int:
     for name, value in medians.items():
         spread = f"{min(samples[name]):.2f}-{max(samples[name]):.2f}"
         print(f"{name:42s} median {value:6.2f} s  (range {spread} s, {args.runs} runs)")
-    grade_time, torch_time = medians.values()
-    print(f"ratio grade / import torch: {grade_time / torch_time:.2f}")
+    for name in ASSIGNMENTS:
+        ratio = medians[f"grade {name} (correct submission)"] / medians[torch_import]
+        print(f"ratio grade {name} / import torch: {ratio:.2f}")
     return 0
 
 

@@ -1,0 +1,207 @@
+"""What the assignment 3 checks compute on the grader's side, with PyTorch in float64.
+
+Expected values come from PyTorch: the same two-layer network held in
+``nn.Linear(2, 2)`` and ``nn.Linear(2, 1)``, its gradients from autograd, its
+training per-sample SGD (the update ``torch.optim.SGD`` makes, written out: an
+optimizer object imports torch._dynamo, 1.7 s, and a test shows the two agree
+to the last bit). The mistake "variants" are
+computed by autograd too, through a sigmoid whose backward uses a wrong local
+slope, so this file (which students can read) never spells out the backward
+pass they are asked to derive.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+PARAMETERS = ("w1", "w2", "w3", "w4", "w5", "w6", "b1", "b2", "b3")
+# The course's four people: two shifted body measurements each, and a 0/1 label.
+DATA = np.array([[-2.0, -1.0], [25.0, 6.0], [17.0, 4.0], [-15.0, -6.0]])
+LABELS = np.array([1.0, 0.0, 0.0, 1.0])
+START = {name: 0.1 for name in PARAMETERS}
+
+DERIV_AT_ACTIVATION = "deriv_sigmoid was applied to an activation σ(z) instead of to the pre-activation z"
+DERIV_AS_Z = "the sigmoid derivative was computed as z·(1 − z), which is right only when z is already σ of something"
+
+Slope = Callable[[torch.Tensor], torch.Tensor]
+
+
+def _slope_at_activation(z: torch.Tensor) -> torch.Tensor:
+    s = torch.sigmoid(torch.sigmoid(z))
+    return s * (1 - s)
+
+
+def _slope_as_z(z: torch.Tensor) -> torch.Tensor:
+    return z * (1 - z)
+
+
+class _SigmoidWithSlope(torch.autograd.Function):
+    """sigmoid forward; backward multiplies by a given local slope instead of σ'(z)."""
+
+    @staticmethod
+    def forward(ctx, z, slope):
+        ctx.save_for_backward(z)
+        ctx.slope = slope
+        return torch.sigmoid(z)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (z,) = ctx.saved_tensors
+        return grad * ctx.slope(z), None
+
+
+def _sigmoid(z: torch.Tensor, slope: Slope | None) -> torch.Tensor:
+    return torch.sigmoid(z) if slope is None else _SigmoidWithSlope.apply(z, slope)
+
+
+# --- the 2-2-1 network ------------------------------------------------------------------
+
+
+def layers(params: dict[str, float]) -> tuple[nn.Linear, nn.Linear]:
+    """The network as two float64 nn.Linear layers holding params."""
+    first, second = nn.Linear(2, 2).double(), nn.Linear(2, 1).double()
+    values = {name: float(params[name]) for name in PARAMETERS}
+
+    def exact(rows):  # float64 from the start: torch.tensor would round to float32 first
+        return torch.tensor(rows, dtype=torch.float64)
+
+    with torch.no_grad():
+        first.weight.copy_(exact([[values["w1"], values["w2"]], [values["w3"], values["w4"]]]))
+        first.bias.copy_(exact([values["b1"], values["b2"]]))
+        second.weight.copy_(exact([[values["w5"], values["w6"]]]))
+        second.bias.copy_(exact([values["b3"]]))
+    return first, second
+
+
+def _named(weight1, bias1, weight2, bias2) -> dict[str, float]:
+    (w1, w2), (w3, w4) = weight1.tolist()
+    (w5, w6), = weight2.tolist()
+    (b1, b2), (b3,) = bias1.tolist(), bias2.tolist()
+    return dict(w1=w1, w2=w2, w3=w3, w4=w4, w5=w5, w6=w6, b1=b1, b2=b2, b3=b3)
+
+
+def _output(first: nn.Linear, second: nn.Linear, x: torch.Tensor, hidden_slope: Slope | None = None,
+            output_slope: Slope | None = None) -> torch.Tensor:
+    hidden = _sigmoid(F.linear(x, first.weight, first.bias), hidden_slope)
+    return _sigmoid(F.linear(hidden, second.weight, second.bias), output_slope)
+
+
+def _tensor(values) -> torch.Tensor:
+    return torch.as_tensor(np.asarray(values, dtype=float))
+
+
+def forward(params: dict[str, float], x) -> float:
+    with torch.no_grad():
+        return float(_output(*layers(params), _tensor(x))[0])
+
+
+def gradients(params: dict[str, float], x, y_true: float, hidden_slope: Slope | None = None,
+              output_slope: Slope | None = None) -> dict[str, float]:
+    """dL/dparameter of L = (y_true - o1)^2, by autograd."""
+    first, second = layers(params)
+    loss = ((y_true - _output(first, second, _tensor(x), hidden_slope, output_slope)) ** 2).sum()
+    return _named(*torch.autograd.grad(loss, [first.weight, first.bias, second.weight, second.bias]))
+
+
+def gradient_variants(params: dict[str, float], x, y_true: float) -> dict[str, dict[str, float]]:
+    """What the gradients would be under each known mistake, keyed by its description."""
+    return {
+        f"{DERIV_AT_ACTIVATION} (in every neuron)": gradients(params, x, y_true, _slope_at_activation,
+                                                              _slope_at_activation),
+        f"{DERIV_AT_ACTIVATION} (in the output neuron)": gradients(params, x, y_true, None, _slope_at_activation),
+        f"{DERIV_AT_ACTIVATION} (in the hidden neurons)": gradients(params, x, y_true, _slope_at_activation, None),
+        DERIV_AS_Z: gradients(params, x, y_true, _slope_as_z, _slope_as_z),
+    }
+
+
+def scaled(values: dict[str, dict[str, float]], factor: float) -> dict[str, dict[str, float]]:
+    return {label: {k: factor * v for k, v in grads.items()} for label, grads in values.items()}
+
+
+def train(params: dict[str, float], data, labels, learn_rate: float, epochs: int,
+          every: int | None = None) -> tuple[dict[str, float], list[float]]:
+    """Per-sample SGD in data order; also the loss every `every` epochs."""
+    first, second = layers(params)
+    weights = [first.weight, first.bias, second.weight, second.bias]
+    samples = list(zip(_tensor(data).unbind(0), _tensor(labels).reshape(-1, 1).unbind(0)))
+    losses = [network_loss(params, data, labels)] if every else []
+    for epoch in range(1, epochs + 1):
+        for x, y in samples:
+            grads = torch.autograd.grad(((_output(first, second, x) - y) ** 2).sum(), weights)
+            with torch.no_grad():
+                torch._foreach_add_(weights, grads, alpha=-learn_rate)
+        if every and epoch % every == 0:
+            losses.append(network_loss(_named(*weights), data, labels))
+    return _named(*weights), losses
+
+
+def network_loss(params: dict[str, float], data, labels) -> float:
+    """Mean squared error of the network over a data set (for loss curves)."""
+    with torch.no_grad():
+        out = _output(*layers(params), _tensor(data)).reshape(-1)
+    return float(((out - _tensor(labels)) ** 2).mean())
+
+
+def random_params(rng: np.random.Generator, scale: float = 1.0) -> dict[str, float]:
+    return {name: float(v) for name, v in zip(PARAMETERS, rng.normal(0, scale, len(PARAMETERS)))}
+
+
+# --- the batch version --------------------------------------------------------------------
+
+
+def batch_loss_and_grads(params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray, slope: Slope | None = None):
+    """loss = mean over all N x O entries of (σ(σ(X W1 + b1) W2 + b2) - y)^2, and its gradients by autograd."""
+    tensors = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in params.items()}
+    hidden = _sigmoid(_tensor(X) @ tensors["W1"] + tensors["b1"], slope)
+    out = _sigmoid(hidden @ tensors["W2"] + tensors["b2"], slope)
+    loss = ((out - _tensor(y)) ** 2).mean()
+    grads = torch.autograd.grad(loss, list(tensors.values()))
+    return loss.item(), {k: g.numpy() for k, g in zip(tensors, grads)}
+
+
+def batch_variants(params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
+    return {
+        DERIV_AT_ACTIVATION: batch_loss_and_grads(params, X, y, _slope_at_activation)[1],
+        DERIV_AS_Z: batch_loss_and_grads(params, X, y, _slope_as_z)[1],
+    }
+
+
+def batch_factors(n: int, o: int) -> dict[str, float]:
+    """Constant factors a batch gradient is often off by, with what each suggests."""
+    factors = {
+        f"{n * o} (= N·O): the loss is a mean over all N·O entries; did you sum instead of averaging?": n * o,
+        f"1/{n * o} (= 1/(N·O)): the mean's 1/(N·O) appears twice": 1 / (n * o),
+        f"{n} (= N): did you average over the outputs only?": n,
+        f"{o} (= O): did you average over the samples only?": o,
+    }
+    return {label: value for label, value in factors.items() if value != 1}
+
+
+def random_batch(rng: np.random.Generator, n: int, d: int, h: int, o: int):
+    params = {"W1": rng.normal(0, 1, (d, h)), "b1": rng.normal(0, 1, h),
+              "W2": rng.normal(0, 1, (h, o)), "b2": rng.normal(0, 1, o)}
+    return params, rng.normal(0, 1, (n, d)), rng.uniform(0, 1, (n, o))
+
+
+# --- talking to the student's network ------------------------------------------------------
+
+
+def new_network(student, params: dict[str, float] | None = None):
+    """A fresh OurNeuralNetwork in the student's process, with params set when given."""
+    net = student.OurNeuralNetwork()
+    for name, value in (params or {}).items():
+        net.set(name, value)
+    return net
+
+
+def read_weights(net) -> dict:
+    """The student's nine parameters, whatever type each turned out to be."""
+    attributes = net.get("__dict__")
+    if isinstance(attributes, dict) and all(name in attributes for name in PARAMETERS):
+        return {name: attributes[name] for name in PARAMETERS}
+    return {name: net.get(name) for name in PARAMETERS}

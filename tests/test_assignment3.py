@@ -1,0 +1,267 @@
+"""Assignment 3 end to end: reference, template, the tutorial's network, and each classic mistake.
+
+Most mistake fixtures are one-line mutations of examples/assignment3/full_marks.py,
+so each differs from a correct submission in exactly the way it names.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from grader import notebooks
+from grader.api import grade
+from grader.course import load_assignment
+
+from .conftest import COURSE, FIXTURES, TEST_LIMITS, by_name, function_results
+
+EXAMPLE = COURSE / "examples" / "assignment3" / "full_marks.py"
+LIMITS = TEST_LIMITS.__class__(call_timeout=20.0, load_timeout=20.0, memory_mb=1024)
+PUBLIC_AND_HIDDEN = {
+    "gradients": ("gradients_at_start", "gradients_random"),
+    "train": ("train_on_the_course_data", "train_one_step", "train_random_data"),
+    "batch": ("two_layer_loss_and_gradients", "two_layer_other_shapes"),
+}
+
+
+@pytest.fixture(scope="module")
+def assignment3():
+    return load_assignment(COURSE, "assignment3")
+
+
+@pytest.fixture
+def grade3(assignment3, server):
+    def run(path, **options):
+        return grade(assignment3, path, server=server, limits=LIMITS, **options)
+
+    return run
+
+
+def mutated(tmp_path, *replacements, regex=False):
+    source = EXAMPLE.read_text()
+    for old, new in replacements:
+        changed = re.sub(old, new, source) if regex else source.replace(old, new)
+        assert changed != source, f"mutation {old!r} did not apply"
+        source = changed
+    path = tmp_path / "submission.py"
+    path.write_text(source)
+    return path
+
+
+def failed(report, *names):
+    results = by_name(report)
+    return all(results[n].status == "failed" and results[n].score == 0 for n in names)
+
+
+def passed(report, *names):
+    results = by_name(report)
+    return all(results[n].passed for n in names)
+
+
+def message(report, name):
+    return by_name(report)[name].message
+
+
+# --- reference, template, example, the tutorial ---------------------------------------
+
+
+@pytest.mark.parametrize("path", [COURSE / "reference" / "assignment3" / "solution.py", EXAMPLE])
+def test_correct_solutions_get_full_marks(grade3, path):
+    report = grade3(path)
+    assert report.all_passed, [(r.name, r.message) for r in report.results if not r.passed]
+    assert report.score == report.max_score == 34
+
+
+@pytest.mark.parametrize("template", ["assignment3.py", "assignment3.ipynb"])
+def test_untouched_template_scores_zero(grade3, template):
+    report = grade3(COURSE / "assignments" / "assignment3" / template)
+    assert report.score == 0 and all(r.status == "error" for r in report.results)
+    assert all("not implemented yet" in r.message for r in report.results)
+
+
+def test_notebook_twin_is_generated_from_the_template():
+    folder = COURSE / "assignments" / "assignment3"
+    assert (folder / "assignment3.ipynb").read_text() == notebooks.render((folder / "assignment3.py").read_text())
+
+
+def test_hidden_counts_in_assignment_yaml_match_the_reference(assignment3):
+    hidden = assignment3.hidden_checks()
+    assert (assignment3.hidden_count, assignment3.hidden_points) == (len(hidden), sum(c.points for c in hidden))
+
+
+def test_the_tutorials_network_earns_full_points_for_every_part_it_implements(grade3):
+    report = grade3(FIXTURES / "assignment3" / "tutorial_network.py")
+    implemented = ("sigmoid", "deriv_sigmoid", "mse_loss", "OurNeuralNetwork", "OurNeuralNetwork.feedforward",
+                   "OurNeuralNetwork.train")
+    for result in report.results:
+        if set(result.functions) <= set(implemented):
+            assert result.passed, (result.name, result.message)
+        else:
+            assert result.status == "error" and result.score == 0, result.name
+    assert "OurNeuralNetwork has no attribute or method named gradients" in message(report, "gradients_at_start")
+
+
+def test_training_shows_both_loss_curves(grade3):
+    report = grade3(EXAMPLE)
+    curves = by_name(report)["train_on_the_course_data"].curves
+    assert [c.label for c in curves] == ["your loss", "reference"]
+    assert len(curves[0].values) == 21 and curves[0].values[0] > curves[0].values[-1]
+    assert curves[0].values == pytest.approx(curves[1].values, rel=1e-9)
+
+
+def _support(assignment3):
+    assignment3.public_checks()  # loads support.py as part of the checks' package
+    import sys
+
+    return next(m for name, m in sys.modules.items() if name.endswith(".support") and "assignment3" in name)
+
+
+def test_the_graders_sgd_is_torch_optim_sgd_to_the_last_bit(assignment3):
+    import numpy as np
+    import torch
+
+    support = _support(assignment3)
+    data, labels = np.random.default_rng(1).normal(0, 2, (5, 2)), np.array([1.0, 0.0, 1.0, 1.0, 0.0])
+    start = support.random_params(np.random.default_rng(2))
+    ours, _ = support.train(start, data, labels, 0.05, 30)
+    first, second = support.layers(start)
+    optimizer = torch.optim.SGD(list(first.parameters()) + list(second.parameters()), lr=0.05)
+    for _ in range(30):
+        for x, y in zip(torch.as_tensor(data), torch.as_tensor(labels)):
+            optimizer.zero_grad()
+            torch.nn.MSELoss()(torch.sigmoid(second(torch.sigmoid(first(x)))), y.reshape(1)).backward()
+            optimizer.step()
+    theirs = support._named(first.weight, first.bias, second.weight, second.bias)
+    assert ours == theirs
+
+
+def test_the_reference_solution_agrees_with_pytorch(assignment3):
+    import importlib.util
+
+    import numpy as np
+
+    support = _support(assignment3)
+    spec = importlib.util.spec_from_file_location("_a3_reference", COURSE / "reference" / "assignment3" / "solution.py")
+    reference = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(reference)
+    rng = np.random.default_rng(3)
+    params, x, y = support.random_params(rng), rng.normal(0, 1, 2), 1.0
+    net = reference.OurNeuralNetwork()
+    for name, value in params.items():
+        setattr(net, name, value)
+    assert net.feedforward(x) == pytest.approx(support.forward(params, x), rel=1e-12)
+    assert net.gradients(x, y) == pytest.approx(support.gradients(params, x, y), rel=1e-10)
+    batch, X, Y = support.random_batch(rng, 6, 3, 4, 2)
+    loss, grads = reference.two_layer_loss_and_grads(batch, X, Y)
+    expected_loss, expected_grads = support.batch_loss_and_grads(batch, X, Y)
+    assert loss == pytest.approx(expected_loss, rel=1e-12)
+    for key in expected_grads:
+        np.testing.assert_allclose(grads[key], expected_grads[key], rtol=1e-10)
+
+
+# --- gradient mistakes, named ------------------------------------------------------------
+
+
+def test_flipped_sign_is_named_for_every_parameter(grade3, tmp_path):
+    report = grade3(mutated(tmp_path, ("d_L_d_o1 = -2 * (y_true - o1)", "d_L_d_o1 = 2 * (y_true - o1)")))
+    assert failed(report, *PUBLIC_AND_HIDDEN["gradients"], *PUBLIC_AND_HIDDEN["train"])
+    assert "All of them: the sign is flipped." in message(report, "gradients_at_start")
+    assert "w1: expected" in message(report, "gradients_at_start")  # per parameter, with values
+    assert "the update adds learn_rate × gradient instead of subtracting it" in message(report, "train_one_step")
+    assert passed(report, "sigmoid_values", "feedforward_at_start", *PUBLIC_AND_HIDDEN["batch"])
+
+
+def test_missing_factor_two_is_named(grade3, tmp_path):
+    report = grade3(mutated(tmp_path, ("d_L_d_o1 = -2 * (y_true - o1)", "d_L_d_o1 = -(y_true - o1)")))
+    assert "All of them: off by a factor of 1/2." in message(report, "gradients_at_start")
+    hidden = by_name(report)["gradients_random"]
+    assert "off by a factor of 1/2" in hidden.message and "expected" not in hidden.message
+    assert "relative error" in hidden.details  # the numbers stay with staff
+
+
+def test_derivative_of_an_activation_is_named(grade3, tmp_path):
+    report = grade3(mutated(tmp_path, ("deriv_sigmoid(sum_o1)", "deriv_sigmoid(o1)"),
+                            ("deriv_sigmoid(sum_h1)", "deriv_sigmoid(h1)"), ("deriv_sigmoid(sum_h2)", "deriv_sigmoid(h2)")))
+    text = message(report, "gradients_at_start")
+    assert "deriv_sigmoid was applied to an activation σ(z) instead of to the pre-activation z (in every neuron)" in text
+    assert passed(report, "deriv_sigmoid_values")
+
+
+def test_derivative_of_the_output_neuron_only_is_named(grade3, tmp_path):
+    report = grade3(mutated(tmp_path, ("deriv_sigmoid(sum_o1)", "deriv_sigmoid(o1)")))
+    assert "(in the output neuron)" in message(report, "gradients_random")
+
+
+def test_sigmoid_derivative_written_for_activations_is_named(grade3, tmp_path):
+    report = grade3(mutated(tmp_path, ("    fx = sigmoid(x)\n    return fx * (1 - fx)", "    return x * (1 - x)")))
+    assert "Likely: the sigmoid derivative was computed as z·(1 − z)" in message(report, "deriv_sigmoid_values")
+    assert "computed as z·(1 − z)" in message(report, "gradients_at_start")
+
+
+def test_a_parameter_train_never_updates_is_named(grade3, tmp_path):
+    report = grade3(mutated(tmp_path, ('                self.b2 -= learn_rate * grads["b2"]\n', "")))
+    assert "b2 (never changes during training: is its update line missing?)" in message(
+        report, "train_on_the_course_data")
+    assert "b2 (never changes: is its update line missing?); the other 8 are right" in message(report, "train_one_step")
+    assert passed(report, *PUBLIC_AND_HIDDEN["gradients"])
+
+
+def test_learning_rate_left_out_is_named(grade3, tmp_path):
+    report = grade3(mutated(tmp_path, (r"-= learn_rate \* grads", "-= grads"), regex=True))
+    assert "All of them: off by a factor of 1/0.25 (= 1/learn_rate): is learn_rate left out" in message(
+        report, "train_one_step")
+
+
+def test_transposed_batch_gradient_is_named(grade3, tmp_path):
+    report = grade3(mutated(tmp_path, ('"W1": X.T @ d_Z1', '"W1": d_Z1.T @ X')))
+    text = message(report, "two_layer_loss_and_gradients")
+    assert "W1 (transposed: it is the transpose of the right matrix); the other 3 are right" in text
+    assert failed(report, "two_layer_other_shapes")
+
+
+def test_summing_instead_of_averaging_in_the_batch_is_named(grade3, tmp_path):
+    report = grade3(mutated(tmp_path, ("d_Y_hat = 2 * (Y_hat - y) / y.size", "d_Y_hat = 2 * (Y_hat - y)")))
+    text = message(report, "two_layer_loss_and_gradients")
+    assert "off by a factor of 10 (= N·O): the loss is a mean over all N·O entries" in text
+
+
+def test_wrong_output_shape_is_named(grade3, tmp_path):
+    report = grade3(mutated(tmp_path, ("        return sigmoid(self.w5 * h1 + self.w6 * h2 + self.b3)",
+                                       "        return np.array([[sigmoid(self.w5 * h1 + self.w6 * h2 + self.b3)]])")))
+    assert "It returned a NumPy array of shape (1, 1) and dtype float64; expected a single number" in message(
+        report, "feedforward_at_start")
+
+
+def test_unstable_sigmoid_is_caught_at_large_inputs(grade3, tmp_path):
+    report = grade3(mutated(tmp_path, (
+        "    z = np.exp(-np.abs(x))\n    return np.where(np.asarray(x) >= 0, 1 / (1 + z), z / (1 + z))[()]",
+        "    return np.exp(x) / (1 + np.exp(x))")))
+    assert "sigmoid(x) is not finite for large |x|" in message(report, "sigmoid_large_inputs")
+    assert passed(report, "sigmoid_values")
+
+
+def test_summed_mse_is_named(grade3, tmp_path):
+    report = grade3(mutated(tmp_path, ("return ((y_true - y_pred) ** 2).mean()", "return ((y_true - y_pred) ** 2).sum()")))
+    assert "off by a factor of 4 (the number of values): did you sum instead of averaging?" in message(
+        report, "mse_loss_values")
+
+
+# --- autograd earns nothing ----------------------------------------------------------------
+
+
+def test_autograd_earns_nothing_and_says_so(grade3):
+    report = grade3(FIXTURES / "assignment3" / "uses_autograd.py")
+    for name in (*PUBLIC_AND_HIDDEN["gradients"], *PUBLIC_AND_HIDDEN["train"], *PUBLIC_AND_HIDDEN["batch"]):
+        result = by_name(report)[name]
+        assert result.score == 0 and result.status == "failed", name
+        assert "automatic differentiation" in result.message, name
+    assert ".backward()" in message(report, "gradients_at_start")
+    assert passed(report, "feedforward_at_start", "network_starts_at_one_tenth")
+
+
+def test_disguised_autograd_is_caught_while_it_runs(grade3):
+    report = grade3(FIXTURES / "assignment3" / "autograd_disguised.py")
+    text = message(report, "two_layer_loss_and_gradients")
+    assert failed(report, *PUBLIC_AND_HIDDEN["batch"])
+    assert "while it ran it used" in text and "torch.autograd.grad" in text
