@@ -180,6 +180,17 @@ def test_missing_factor_two_is_named(grade3, tmp_path):
     assert "relative error" in hidden.details  # the numbers stay with staff
 
 
+def test_doubled_gradients_are_named(grade3, tmp_path):
+    report = grade3(mutated(tmp_path, ("d_L_d_o1 = -2 * (y_true - o1)", "d_L_d_o1 = -4 * (y_true - o1)")))
+    assert "All of them: off by a factor of 2." in message(report, "gradients_at_start")
+
+
+def test_averaging_twice_in_the_batch_is_named(grade3, tmp_path):
+    report = grade3(mutated(tmp_path, ("d_Y_hat = 2 * (Y_hat - y) / y.size", "d_Y_hat = 2 * (Y_hat - y) / y.size ** 2")))
+    assert "off by a factor of 1/10 (= 1/(N·O)): the mean's 1/(N·O) appears twice" in message(
+        report, "two_layer_loss_and_gradients")
+
+
 def test_derivative_of_an_activation_is_named(grade3, tmp_path):
     report = grade3(mutated(tmp_path, ("deriv_sigmoid(sum_o1)", "deriv_sigmoid(o1)"),
                             ("deriv_sigmoid(sum_h1)", "deriv_sigmoid(h1)"), ("deriv_sigmoid(sum_h2)", "deriv_sigmoid(h2)")))
