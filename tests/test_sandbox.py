@@ -30,9 +30,9 @@ def start(server, tmp_path):
         session.close()
 
 
-def call(session, name, *args, on=None, **options):
+def call(session, name, *args, on=None, timeout=None, **options):
     message = {"op": "call", "on": on, "path": [name], "args": list(args), "kwargs": {}, **options}
-    return session.request(message, name)
+    return session.request(message, name, timeout)
 
 
 def test_values_go_in_and_come_back_as_data(start):
@@ -282,7 +282,7 @@ def test_autograd_is_watched_even_when_the_call_itself_imports_torch(start):
     hand = call(session, "by_hand", [1.0, 2.0], trace=["autograd"])
     assert hand.value == [2.0, 4.0] and hand.trace == {}
     for _ in range(2):  # the first call imports torch, the second finds it loaded
-        traced = call(session, "by_autograd", [1.0, 2.0], trace=["autograd"])
+        traced = call(session, "by_autograd", [1.0, 2.0], trace=["autograd"], timeout=60)  # a cold torch import
         assert traced.value == [2.0, 4.0]
         assert traced.trace["autograd"]["torch.autograd.backward"] == 1
 
