@@ -23,9 +23,10 @@ from grader.course import Assignment
 from grader.errors import SpecError, UsageError
 from grader.model import CheckResult, LoadNote, SubmissionReport
 from grader.runner import Outcome, capture, check_rng, classify, rule_gates
+from grader.sandbox import hooks
 from grader.sandbox.client import ForkServer
 from grader.sandbox.faults import SubmissionBroken
-from grader.sandbox.session import Limits, Session
+from grader.sandbox.session import Limits, Session, Unit
 from grader.student import Student
 from grader.submission import Submission, read
 
@@ -140,18 +141,24 @@ def _session(assignment: Assignment, submission: Submission, server: ForkServer,
     # CUDA's driver allocates outside what RLIMIT_DATA can limit cleanly, so
     # GPU workers are limited by resident memory, watched from here.
     on_gpu = devices.requested == "cuda" or ("torch" in assignment.preload and devices.get() == "cuda")
+    probes = None
+    if assignment.probes is not None:
+        probes = Unit("", str(assignment.probes), assignment.probes.read_text(encoding="utf-8"))
     return Session(server, list(submission.units), assignment.name, limits=assignment.limits,
                    rules=assignment.rules, protected=guarded, use_rlimit_memory=not on_gpu,
-                   threads=assignment.threads, expected_names=assignment.functions)
+                   threads=assignment.threads, expected_names=assignment.functions, probes=probes)
 
 
 def _run(checks: list[CheckSpec], session: Session, findings: dict, assignment: Assignment, seed: int,
          devices: DeviceChoice, reference: ModuleType | None) -> list[CheckResult]:
+    if "torch" in sys.modules:  # expected values computed with the settings the sandbox uses
+        hooks.reproducible_torch(sys.modules["torch"])
     traces: dict[str, dict[str, Counter]] = {}
     outcomes: list[Outcome] = []
     for spec in checks:
         fixtures: dict[str, Callable[[], Any]] = {
-            "student": lambda spec=spec: Student(session, frozenset(spec.functions), assignment.rules, traces),
+            "student": lambda spec=spec: Student(session, frozenset(spec.functions), assignment.rules, traces,
+                                                 seed=int(check_rng(seed, "student:" + spec.name).integers(2**31))),
             "rng": lambda spec=spec: check_rng(seed, spec.name),
             "reference": lambda: reference,
             "seed": lambda: seed,

@@ -24,7 +24,8 @@ from grader.errors import SpecError, UsageError
 from grader.sandbox.session import Limits
 
 COURSE_ENV = "GRADER_COURSE"
-_KEYS = {"title", "functions", "loops_only", "no_autograd", "seed", "preload", "limits", "threads", "hidden"}
+_KEYS = {"title", "functions", "loops_only", "no_autograd", "seed", "preload", "limits", "threads", "hidden",
+         "probes"}
 _PRELOADABLE = {"numpy", "torch"}
 
 
@@ -41,6 +42,7 @@ class Assignment:
     preload: tuple[str, ...]
     limits: Limits
     threads: int
+    probes: Path | None = None
     hidden_count: int = 0
     hidden_points: float = 0.0
 
@@ -142,6 +144,9 @@ def load_assignment(course: Path, name: str) -> Assignment:
         raise SpecError(f"{config_path}: seed must be a non-negative integer")
     if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
         raise SpecError(f"{config_path}: threads must be a positive integer")
+    probes = config.get("probes")
+    if probes is not None and (not isinstance(probes, str) or not (folder / probes).is_file()):
+        raise SpecError(f"{config_path}: probes must name a file in {folder}")
     reference = course / "reference" / name
     return Assignment(
         name=name,
@@ -155,6 +160,7 @@ def load_assignment(course: Path, name: str) -> Assignment:
         preload=preload,
         limits=_limits(config.get("limits", {}), config_path),
         threads=threads,
+        probes=folder / probes if probes else None,
         **_hidden(config.get("hidden", {}), config_path),
     )
 

@@ -30,12 +30,18 @@ class Call:
 
 class Student:
     def __init__(self, session: Session, allowed: frozenset[str], rules: dict[str, tuple[str, ...]],
-                 trace_log: dict[str, dict[str, Counter]]) -> None:
-        """rules: each rule and the functions it watches; trace_log collects what was seen, by rule and function."""
+                 trace_log: dict[str, dict[str, Counter]], seed: int | None = None) -> None:
+        """rules: each rule and the functions it watches; trace_log collects what was seen, by rule and function.
+
+        seed: every generator in the student's process (random, NumPy, torch) is
+        set to it before each call, so code that draws random numbers is
+        reproducible run after run.
+        """
         self._session = session
         self._allowed = allowed
         self._rules = rules
         self._trace_log = trace_log
+        self._seed = seed
 
     def __getattr__(self, name: str):
         if name.startswith("_"):
@@ -53,7 +59,9 @@ class Student:
         raise GraderError(f"a check used {function} but does not list it in functions={sorted(self._allowed)}")
 
     def _request(self, message: dict, function: str, timeout: float | None) -> Reply:
-        self._permit(function, message["op"])
+        self._permit(function, "call" if message["op"] == "probe" else message["op"])
+        if self._seed is not None:
+            message["seed"] = self._seed
         reply = self._session.request(message, function, timeout)
         for rule, operations in reply.trace.items():
             self._trace_log.setdefault(rule, {}).setdefault(function, Counter()).update(operations)
@@ -102,6 +110,22 @@ class Student:
         if return_args:
             return Call(value, list(reply.args or []), dict(reply.kwargs or {}))
         return value
+
+    def probe(self, name: str, *args: Any, function: str, timeout: float | None = None, **kwargs: Any) -> Any:
+        """Run the assignment's probe `name` in the student's process; it exercises `function`.
+
+        Probes are grader code (the assignment's probes.py) that drive student
+        code where objects live, such as handing train_epoch a network and an
+        optimizer, and return data.
+        """
+        message = {
+            "op": "probe",
+            "name": name,
+            "args": [self._encode_arg(a, function) for a in args],
+            "kwargs": {k: self._encode_arg(v, function) for k, v in kwargs.items()},
+            "trace": [rule for rule, functions in self._rules.items() if function in functions],
+        }
+        return self._wrap(self._request(message, function, timeout).value, function)
 
     def get(self, name: str, on: "RemoteObject | None" = None) -> Any:
         function = f"{on.class_name}.{name}" if on is not None else name

@@ -74,7 +74,8 @@ class Loaded:
 class Session:
     def __init__(self, server: ForkServer, units: list[Unit], module_name: str, *, limits: Limits,
                  rules: dict[str, tuple[str, ...]] | None = None, protected: tuple[str, ...] = (), use_rlimit_memory: bool = True,
-                 threads: int = 1, expected_names: tuple[str, ...] = ()) -> None:
+                 threads: int = 1, expected_names: tuple[str, ...] = (), probes: Unit | None = None) -> None:
+        """probes: the assignment's probe module (grader code run inside the worker), if it has one."""
         self.server = server
         self.units = units
         self.module_name = module_name
@@ -84,6 +85,7 @@ class Session:
         self.use_rlimit_memory = use_rlimit_memory
         self.threads = threads
         self.expected_names = expected_names
+        self.probes = probes
         self.worker: Worker | None = None
         self.generation = 0
         self.loaded: Loaded | None = None
@@ -113,6 +115,7 @@ class Session:
             "file_bytes": self.limits.file_mb * 1024 * 1024,
             "rules": {rule: list(functions) for rule, functions in self.rules.items()},
             "threads": self.threads,
+            "probes": {"filename": self.probes.filename, "source": self.probes.source} if self.probes else None,
             "env": {"HOME": self._scratch, "TMPDIR": self._scratch, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"},
         }
 

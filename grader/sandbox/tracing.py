@@ -24,6 +24,8 @@ import sys
 from collections import Counter
 from typing import Any, Iterator
 
+from grader.sandbox import hooks
+
 import numpy as np
 
 # NumPy functions that allocate, copy, reshape or describe arrays without doing
@@ -167,12 +169,7 @@ class autograd_watch:
         self.recorder = Recorder()
         self._undo: list[tuple[Any, str, Any]] = []
         self._hooks = None
-        self._finder = None
-        if "torch" in sys.modules:
-            self._install()
-        else:
-            self._finder = _AfterImport("torch", self._install)
-            sys.meta_path.insert(0, self._finder)
+        self._finder = hooks.when_imported("torch", self._install)
         return self.recorder
 
     def _install(self) -> None:
@@ -201,39 +198,11 @@ class autograd_watch:
         return tensor
 
     def __exit__(self, *exc) -> None:
-        if self._finder is not None and self._finder in sys.meta_path:
-            sys.meta_path.remove(self._finder)
+        hooks.forget(self._finder)
         if self._hooks is not None:
             self._hooks.__exit__(*exc)
         for module, name, original in reversed(self._undo):
             setattr(module, name, original)
-
-
-class _AfterImport:
-    """A meta path finder that runs a callback once a module has finished importing."""
-
-    def __init__(self, name: str, callback) -> None:
-        self.name = name
-        self.callback = callback
-
-    def find_spec(self, name, path=None, target=None):
-        if name != self.name:
-            return None
-        import importlib.machinery
-
-        spec = importlib.machinery.PathFinder.find_spec(name, path)
-        if spec is None or spec.loader is None:
-            return None
-        loader, callback = spec.loader, self.callback
-
-        class Loader(type(loader)):  # the real loader, plus the callback after it ran
-            def exec_module(self, module):
-                loader.exec_module(module)
-                callback()
-
-        spec.loader = Loader.__new__(Loader)
-        spec.loader.__dict__.update(loader.__dict__)
-        return spec
 
 
 def _unpack(tensor):

@@ -16,6 +16,7 @@ import __future__
 import ast
 import linecache
 import os
+import random
 import socket
 import sys
 import time
@@ -23,7 +24,7 @@ import traceback
 import types
 from typing import Any
 
-from grader.sandbox import codec, hardening, staticscan, tracing
+from grader.sandbox import codec, hardening, hooks, staticscan, tracing
 
 _MESSAGE_LIMIT = 2000
 _MAX_NOTES = 20
@@ -214,10 +215,12 @@ def describe_exception(submission: Submission, exc: BaseException) -> dict:
 class Server:
     """Answers the grader's requests until the channel closes."""
 
-    def __init__(self, channel: Channel, submission: Submission, table: ObjectTable) -> None:
+    def __init__(self, channel: Channel, submission: Submission, table: ObjectTable,
+                 probes: dict[str, Any] | None = None) -> None:
         self.channel = channel
         self.submission = submission
         self.table = table
+        self.probes = probes or {}
 
     def serve(self) -> None:
         while True:
@@ -231,7 +234,14 @@ class Server:
 
     def answer(self, request: dict) -> dict:
         op, on, path = request.get("op"), request.get("on"), list(request.get("path") or [])
+        if isinstance(request.get("seed"), int):
+            seed_everything(request["seed"])
         try:
+            if op == "probe":
+                probe = self.probes.get(request.get("name"))
+                if probe is None:
+                    return {"ok": False, "error": {"kind": "protocol", "message": f"no probe {request.get('name')!r}"}}
+                return self.call(lambda *args, **kwargs: probe(self.submission.module, *args, **kwargs), request)
             if op == "get":
                 return {"ok": True, "value": self.resolve(on, path)}
             if op == "set" and path:
@@ -289,7 +299,8 @@ def run(sock: socket.socket, config: dict) -> None:
     os.environ.clear()
     os.environ.update(config.get("env", {}))
     sys.dont_write_bytecode = True
-    _set_threads(config.get("threads", 1))
+    threads = int(config.get("threads", 1))
+    hooks.when_imported("torch", lambda: configure_torch(threads))
     policy = hardening.Policy(
         scratch=config["scratch"],
         protected=tuple(config.get("protected", ())),
@@ -307,6 +318,7 @@ def run(sock: socket.socket, config: dict) -> None:
                      for rule, by_name in findings.items()},
     })
 
+    probes = load_probes(config.get("probes"))
     sys.modules[submission.module.__name__] = submission.module
     submission.module.__file__ = config["units"][0]["filename"] if config["units"] else None
     started = time.perf_counter()
@@ -317,7 +329,7 @@ def run(sock: socket.socket, config: dict) -> None:
         "defined": _defined_names(submission.module),
         "seconds": time.perf_counter() - started,
     })
-    Server(channel, submission, table).serve()
+    Server(channel, submission, table, probes).serve()
 
 
 def _defined_names(module: types.ModuleType) -> dict[str, str]:
@@ -336,7 +348,33 @@ def _defined_names(module: types.ModuleType) -> dict[str, str]:
     return names
 
 
-def _set_threads(count: int) -> None:
+def configure_torch(threads: int) -> None:
+    """Reproducible PyTorch: no TF32, deterministic algorithms where they exist, a fixed thread count."""
+    torch = sys.modules["torch"]
+    torch.set_num_threads(max(1, threads))
+    hooks.reproducible_torch(torch)
+
+
+def seed_everything(seed: int) -> None:
+    """The same seed for every generator a submission might draw from."""
+    random.seed(seed)
+    import numpy
+
+    numpy.random.seed(seed % 2**32)
     torch = sys.modules.get("torch")
     if torch is not None:
-        torch.set_num_threads(max(1, int(count)))
+        torch.manual_seed(seed)
+
+
+def load_probes(spec: dict | None) -> dict[str, Any]:
+    """The assignment's probe functions: grader code that drives student code inside the worker.
+
+    They are loaded before the submission runs, from source the grader sent,
+    into a namespace the submission is never given.
+    """
+    if not spec:
+        return {}
+    namespace: dict[str, Any] = {"__name__": "_grader_probes"}
+    exec(compile(spec["source"], spec["filename"], "exec"), namespace)
+    return {name: value for name, value in namespace.items() if isinstance(value, types.FunctionType)
+            and not name.startswith("_") and value.__module__ == "_grader_probes"}
