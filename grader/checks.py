@@ -35,7 +35,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from grader.compare import as_number, assert_number, assert_same, describe
+from grader.compare import as_bool, as_number, assert_number, assert_same, describe
 from grader.errors import CheckFailed, SpecError
 from grader.model import Visibility
 from grader.sandbox.faults import StudentRaised
@@ -221,6 +221,6 @@ def expect_unchanged(call: Call, originals: dict[str, Any], *, what: str) -> Non
 
 
 __all__ = [
-    "CheckFailed", "CheckSpec", "FIXTURES", "as_number", "assert_number", "assert_same", "check",
+    "CheckFailed", "CheckSpec", "FIXTURES", "as_bool", "as_number", "assert_number", "assert_same", "check",
     "describe", "expect_raises", "expect_unchanged", "load_file", "validate",
 ]

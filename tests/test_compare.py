@@ -109,3 +109,15 @@ def test_describe_is_short_and_plain():
     assert describe(np.zeros((2, 3))) == "a NumPy array of shape (2, 3) and dtype float64"
     assert describe([1, 2]) == "a list of length 2"
     assert describe(2.5) == "the number 2.5"
+
+
+def test_gpu_float32_gets_more_room_than_the_cpu():
+    assert tolerance("float32", device="cuda") == (1e-5, 1e-5)
+    assert tolerance("float32") == TOLERANCES["float32"]
+    assert tolerance("float64", device="cuda") == TOLERANCES["float64"]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_tensors_on_another_device_are_named():
+    expected = torch.ones(3, device="cuda")
+    assert "wrong device" in failure(torch.ones(3), expected).summary
