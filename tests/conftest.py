@@ -30,6 +30,14 @@ def server():
 
 
 @pytest.fixture(scope="session")
+def torch_server():
+    """A fork server with PyTorch loaded, for assignments whose submissions import it."""
+    with ForkServer(("numpy", "torch")) as running:
+        running.start()
+        yield running
+
+
+@pytest.fixture(scope="session")
 def assignment2():
     return load_assignment(COURSE, "assignment2")
 

@@ -1,0 +1,103 @@
+"""Assignment 1 end to end: reference, template, and the usual tensor mistakes."""
+
+from __future__ import annotations
+
+import pytest
+
+from grader import notebooks
+from grader.api import grade
+from grader.course import load_assignment
+
+from .conftest import COURSE, TEST_LIMITS, by_name
+
+EXAMPLE = COURSE / "examples" / "assignment1" / "full_marks.py"
+LIMITS = TEST_LIMITS.__class__(call_timeout=20.0, load_timeout=30.0, memory_mb=1024)
+
+
+@pytest.fixture(scope="module")
+def assignment1():
+    return load_assignment(COURSE, "assignment1")
+
+
+@pytest.fixture
+def grade1(assignment1, torch_server):
+    def run(path, **options):
+        return grade(assignment1, path, server=torch_server, limits=LIMITS, **options)
+
+    return run
+
+
+def mutated(tmp_path, old, new):
+    source = EXAMPLE.read_text()
+    assert old in source, old
+    path = tmp_path / "submission.py"
+    path.write_text(source.replace(old, new))
+    return path
+
+
+def result(report, name):
+    return by_name(report)[name]
+
+
+@pytest.mark.parametrize("path", [COURSE / "reference" / "assignment1" / "solution.py", EXAMPLE])
+def test_correct_solutions_get_full_marks(grade1, path):
+    report = grade1(path)
+    assert report.all_passed, [(r.name, r.message) for r in report.results if not r.passed]
+
+
+@pytest.mark.parametrize("template", ["assignment1.py", "assignment1.ipynb"])
+def test_untouched_template_scores_zero(grade1, template):
+    report = grade1(COURSE / "assignments" / "assignment1" / template)
+    assert report.score == 0 and all("not implemented yet" in r.message for r in report.results)
+
+
+def test_notebook_twin_is_generated_from_the_template():
+    folder = COURSE / "assignments" / "assignment1"
+    assert (folder / "assignment1.ipynb").read_text() == notebooks.render((folder / "assignment1.py").read_text())
+
+
+def test_hidden_counts_in_assignment_yaml_match_the_reference(assignment1):
+    hidden = assignment1.hidden_checks()
+    assert (assignment1.hidden_count, assignment1.hidden_points) == (len(hidden), sum(c.points for c in hidden))
+
+
+@pytest.mark.parametrize("old, new, check, words", [
+    ("return torch.tensor(values)", "return torch.Tensor(values)", "tensor_from_list_keeps_values_and_dtype",
+     "torch.Tensor(...) always makes float32"),
+    ("return torch.from_numpy(array)", "return torch.tensor(array)", "tensor_sharing_memory_shares",
+     "does not share memory with the array"),
+    ("return t.detach().cpu().numpy()", "return t.numpy()", "numpy_from_tensor_values",
+     "raised RuntimeError: Can't call numpy() on Tensor that requires grad"),
+    ("return t.detach().cpu().numpy()", "return np.array(t.detach().cpu())", "numpy_from_tensor_shares_on_the_cpu",
+     "does not share memory with a CPU tensor"),
+    ("return torch.cat((x, y), dim=0), torch.cat((x, y), dim=1)",
+     "return torch.cat((x, y), dim=1), torch.cat((x, y), dim=0)", "concatenate_both_ways",
+     "Its shape is (3, 8); expected (6, 4)"),
+    ("    y = x.clone()\n    y[0:2, :] = value\n    return y", "    x[0:2, :] = value\n    return x",
+     "fill_rows_copies", "fill_rows(x, value) changed x"),
+    ("return list(torch.split(data, batch_size))",
+     "return [data[i:i + batch_size] for i in range(0, len(data) - batch_size + 1, batch_size)]",
+     "make_batches_of_128", "Batch sizes were [128, 128]; expected [128, 128, 44]"),
+    ("torch.sqrt(torch.sum(v * v))", "torch.sum(v * v)", "vector_norms_l1_and_l2",
+     "the L2 norm from vector_norms(v) returned wrong values"),
+    ('"rand": torch.rand_like(t)', '"rand": torch.randn_like(t)', "like_matches_shape_dtype_and_device",
+     'like(t)["rand"] returned wrong values'),
+    ("return bool((a - a.T).abs().max() <= tol)", "return (a - a.T).abs().max() <= tol", "is_symmetric_decides",
+     None),
+])
+def test_mistakes_fail_their_check_with_the_reason(grade1, tmp_path, old, new, check, words):
+    report = grade1(mutated(tmp_path, old, new))
+    failing = result(report, check)
+    if words is None:  # a 0-D boolean tensor is a fine answer for "is it symmetric?"
+        assert failing.passed, failing.message
+        return
+    assert failing.score == 0 and words in failing.message, failing.message
+    others = [r for r in report.results if not set(r.functions) & set(failing.functions)]
+    assert all(r.passed for r in others), [(r.name, r.message) for r in others if not r.passed]
+
+
+def test_ignoring_dtype_is_caught_by_the_hidden_float64_check(grade1, tmp_path):
+    report = grade1(mutated(tmp_path, '"zeros": torch.zeros_like(t)', '"zeros": torch.zeros(t.shape)'))
+    assert result(report, "like_matches_shape_dtype_and_device").passed  # float32 looks right
+    hidden = result(report, "like_float64_three_dimensions")
+    assert hidden.status == "failed" and "wrong dtype" in hidden.message
