@@ -82,7 +82,8 @@ def load_reference(assignment: Assignment) -> ModuleType | None:
 
 def grade(assignment: Assignment, path: Path, *, seed: int | None = None, device: str = "auto",
           server: ForkServer | None = None, protected: tuple[Path, ...] = (), shown_as: str | None = None,
-          notes: tuple[LoadNote, ...] = (), limits: Limits | None = None) -> SubmissionReport:
+          notes: tuple[LoadNote, ...] = (), limits: Limits | None = None,
+          only: tuple[str, ...] = ()) -> SubmissionReport:
     """Grade the submission at path (a .py or .ipynb file) for assignment.
 
     server: a running ForkServer to fork workers from (batch grading shares
@@ -90,6 +91,7 @@ def grade(assignment: Assignment, path: Path, *, seed: int | None = None, device
     protected: more paths the student's code may not read (other students'
         work, output folders); the course's reference/ always is.
     limits: replaces the assignment's limits (tests use short timeouts).
+    only: run just the checks with these names, or that exercise these functions.
     """
     started = time.perf_counter()
     if limits is not None:
@@ -102,7 +104,7 @@ def grade(assignment: Assignment, path: Path, *, seed: int | None = None, device
     server.launch()  # the sandbox imports NumPy and PyTorch while the checks load here
     session = None
     try:
-        checks = assignment.checks()
+        checks = select(assignment.checks(), only)
         reference = load_reference(assignment)
         submission = read(path)
         if submission.problem is not None:
@@ -133,6 +135,17 @@ def grade(assignment: Assignment, path: Path, *, seed: int | None = None, device
     )
 
 
+def select(checks: list[CheckSpec], only: tuple[str, ...]) -> list[CheckSpec]:
+    """The checks named in only (by check name or by function), or all of them."""
+    if not only:
+        return checks
+    unknown = [name for name in only if not any(name == c.name or name in c.functions for c in checks)]
+    if unknown:
+        names = ", ".join(sorted({c.name for c in checks} | {f for c in checks for f in c.functions}))
+        raise UsageError(f"No check is named or exercises {', '.join(unknown)}. Choose from: {names}.")
+    return [c for c in checks if c.name in only or set(c.functions) & set(only)]
+
+
 def _session(assignment: Assignment, submission: Submission, server: ForkServer, devices: DeviceChoice,
              protected: tuple[Path, ...]) -> Session:
     guarded = tuple(str(p) for p in protected)
@@ -158,7 +171,8 @@ def _run(checks: list[CheckSpec], session: Session, findings: dict, assignment: 
     for spec in checks:
         fixtures: dict[str, Callable[[], Any]] = {
             "student": lambda spec=spec: Student(session, frozenset(spec.functions), assignment.rules, traces,
-                                                 seed=int(check_rng(seed, "student:" + spec.name).integers(2**31))),
+                                                 seed=int(check_rng(seed, "student:" + spec.name).integers(2**31)),
+                                                 timeout=spec.timeout),
             "rng": lambda spec=spec: check_rng(seed, spec.name),
             "reference": lambda: reference,
             "seed": lambda: seed,

@@ -48,6 +48,8 @@ def _grade_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, metavar="N", help="seed for the random inputs (reproduces a run)")
     parser.add_argument("--device", choices=DEVICES, default="auto", help="where tensors go (default: auto)")
     parser.add_argument("--course", type=Path, metavar="DIR", help="course folder (default: found from here)")
+    parser.add_argument("--only", action="append", default=[], metavar="NAME",
+                        help="run only this check, or the checks of this function (repeatable)")
     parser.add_argument("--no-color", action="store_true", help="plain text even on a terminal")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
@@ -77,7 +79,8 @@ def run_grade(argv: list[str]) -> int:
     else:
         path, remark = _default_submission(assignment.folder, assignment.name)
     notes = (LoadNote("file", path.name, remark),) if remark else ()
-    report = grade(assignment, path, seed=args.seed, device=args.device, shown_as=_shown(path), notes=notes)
+    report = grade(assignment, path, seed=args.seed, device=args.device, shown_as=_shown(path), notes=notes,
+                   only=tuple(args.only))
     if args.json is not None and str(args.json) == "-":
         sys.stdout.write(jsonreport.dumps(report))
     else:

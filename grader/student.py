@@ -30,18 +30,22 @@ class Call:
 
 class Student:
     def __init__(self, session: Session, allowed: frozenset[str], rules: dict[str, tuple[str, ...]],
-                 trace_log: dict[str, dict[str, Counter]], seed: int | None = None) -> None:
+                 trace_log: dict[str, dict[str, Counter]], seed: int | None = None,
+                 timeout: float | None = None) -> None:
         """rules: each rule and the functions it watches; trace_log collects what was seen, by rule and function.
 
         seed: every generator in the student's process (random, NumPy, torch) is
         set to it before each call, so code that draws random numbers is
         reproducible run after run.
+        timeout: seconds each call may take unless the call says otherwise
+            (the check's own timeout; else the assignment's).
         """
         self._session = session
         self._allowed = allowed
         self._rules = rules
         self._trace_log = trace_log
         self._seed = seed
+        self._timeout = timeout
 
     def __getattr__(self, name: str):
         if name.startswith("_"):
@@ -62,7 +66,7 @@ class Student:
         self._permit(function, "call" if message["op"] == "probe" else message["op"])
         if self._seed is not None:
             message["seed"] = self._seed
-        reply = self._session.request(message, function, timeout)
+        reply = self._session.request(message, function, self._timeout if timeout is None else timeout)
         for rule, operations in reply.trace.items():
             self._trace_log.setdefault(rule, {}).setdefault(function, Counter()).update(operations)
         return reply

@@ -89,3 +89,12 @@ def test_cuda_without_a_gpu_is_a_usage_error(in_course, capsys):
         pytest.skip("this machine has a GPU")
     assert main(["assignment2", "--submission", CORRECT, "--device", "cuda"]) == 2
     assert "no CUDA GPU" in capsys.readouterr().err
+
+
+def test_only_runs_the_named_checks_or_functions(in_course, capsys):
+    assert main(["assignment2", "--submission", CORRECT, "--only", "naive_add", "--only", "naive_relu_values",
+                 "--json", "-"]) == 0
+    names = [t["name"] for t in json.loads(capsys.readouterr().out)["tests"]]
+    assert names and all(n.startswith("naive_add") or n == "naive_relu_values" for n in names)
+    assert main(["assignment2", "--submission", CORRECT, "--only", "naive_nothing"]) == 2
+    assert "No check is named or exercises naive_nothing" in capsys.readouterr().err

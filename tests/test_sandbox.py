@@ -18,9 +18,10 @@ LIMITS = Limits(call_timeout=2.0, load_timeout=5.0, memory_mb=256, output_kb=4)
 def start(server, tmp_path):
     sessions = []
 
-    def make(source, *, limits=LIMITS, protected=(), rules=None):
+    def make(source, *, limits=LIMITS, protected=(), rules=None, probes=None):
+        probe_unit = Unit("", "probes.py", textwrap.dedent(probes)) if probes else None
         session = Session(server, [Unit("", "student.py", textwrap.dedent(source))], "student", limits=limits,
-                          protected=tuple(str(p) for p in protected), rules=rules)
+                          protected=tuple(str(p) for p in protected), rules=rules, probes=probe_unit)
         sessions.append(session)
         session.start()
         return session
@@ -292,3 +293,23 @@ def test_whole_array_work_is_traced_per_call(start):
     reply = call(session, "add", np.ones(3), np.ones(3), trace=["loops"])
     assert reply.trace == {"loops": {"numpy.add": 1}}
     assert session.loaded.findings["loops"]["add"][0]["code"] == "x + y"
+
+
+def test_probes_drive_student_code_and_only_student_first_functions_are_probes(start):
+    session = start("def f(x):\n    return x + 1\n", probes="""
+        def twice(student, x):
+            return helper(student.f(x))
+
+        def helper(value):
+            return value * 2
+    """)
+    assert session.request({"op": "probe", "name": "twice", "args": [3]}, "f").value == 8
+    with pytest.raises(faults.ProtocolViolation):
+        session.request({"op": "probe", "name": "helper", "args": [3]}, "f")
+
+
+def test_a_seed_makes_random_code_reproducible(start):
+    session = start("import random\nimport numpy as np\ndef draw():\n    return random.random(), float(np.random.rand())\n")
+    first = call(session, "draw", seed=7).value
+    assert call(session, "draw", seed=7).value == first
+    assert call(session, "draw", seed=8).value != first

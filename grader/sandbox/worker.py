@@ -370,11 +370,13 @@ def load_probes(spec: dict | None) -> dict[str, Any]:
     """The assignment's probe functions: grader code that drives student code inside the worker.
 
     They are loaded before the submission runs, from source the grader sent,
-    into a namespace the submission is never given.
+    into a namespace the submission is never given. A probe is a function
+    whose first parameter is named ``student`` (it receives the submission's
+    module); other functions in the file are helpers.
     """
     if not spec:
         return {}
     namespace: dict[str, Any] = {"__name__": "_grader_probes"}
     exec(compile(spec["source"], spec["filename"], "exec"), namespace)
     return {name: value for name, value in namespace.items() if isinstance(value, types.FunctionType)
-            and not name.startswith("_") and value.__module__ == "_grader_probes"}
+            and value.__module__ == "_grader_probes" and value.__code__.co_varnames[:1] == ("student",)}
