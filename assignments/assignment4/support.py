@@ -1,0 +1,272 @@
+"""What the assignment 4 checks compute on the grader's side.
+
+Data: the course's synthetic linear data, the spiral classification problem,
+and the 8x8 digits that ship with scikit-learn (standing in for MNIST, which
+cannot be downloaded while grading). Expectations for the training-loop probes
+are computed from what the probe recorded: the gradient each optimizer step
+should have seen is autograd's, at the parameters recorded before that step.
+"""
+
+from __future__ import annotations
+
+import gzip
+import importlib.util
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from grader.checks import as_number, describe
+from grader.diagnose import likely_mistake
+from grader.errors import CheckFailed
+
+from .probes import dropout_net, linear_net
+
+TRAINING_BUDGET = 120  # seconds a classifier may train for
+INPUTS = CLASSES = 4  # batches as wide as the classes: an accuracy taken along dim 0 fails silently
+
+# --- data ------------------------------------------------------------------------------------
+
+
+def linear_data(rng: np.random.Generator, w: list[float], b: float, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Features from N(0, 1) and labels X·w + b + N(0, 0.01²), as float32 tensors (labels (n, 1))."""
+    X = rng.normal(0, 1, (n, len(w)))
+    y = X @ np.asarray(w) + b + rng.normal(0, 0.01, n)
+    return torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32).reshape(-1, 1)
+
+
+def spiral(rng: np.random.Generator, per_class: int = 200, classes: int = 3, noise: float = 0.1):
+    """Points on `classes` interleaved spiral arms, and their arm as the label."""
+    X, y = [], []
+    for label in range(classes):
+        radius = np.linspace(0.0, 1.0, per_class)
+        angle = np.linspace(label * 4.0, (label + 1) * 4.0, per_class) + rng.normal(0, noise, per_class)
+        X.append(np.stack([radius * np.sin(angle), radius * np.cos(angle)], axis=1))
+        y.append(np.full(per_class, label))
+    return torch.as_tensor(np.concatenate(X), dtype=torch.float32), torch.as_tensor(np.concatenate(y))
+
+
+def digits() -> tuple[np.ndarray, np.ndarray]:
+    """The 1797 8x8 digit images scikit-learn ships, scaled to [0, 1], and their labels.
+
+    Read straight from the package's data file: importing sklearn would cost
+    more than the whole check.
+    """
+    spec = importlib.util.find_spec("sklearn")
+    path = Path(spec.submodule_search_locations[0]) / "datasets" / "data" / "digits.csv.gz"
+    if path.is_file():
+        with gzip.open(path) as stream:
+            table = np.loadtxt(stream, delimiter=",")
+        return table[:, :-1] / 16.0, table[:, -1].astype(np.int64)
+    from sklearn.datasets import load_digits  # the file moved: ask the library
+
+    data = load_digits()
+    return data.data / 16.0, data.target.astype(np.int64)
+
+
+def digits_split(rng: np.random.Generator, test_fraction: float = 0.2):
+    X, y = digits()
+    order = rng.permutation(len(y))
+    cut = int(len(y) * (1 - test_fraction))
+    as_tensors = lambda idx: (torch.as_tensor(X[idx], dtype=torch.float32), torch.as_tensor(y[idx]))  # noqa: E731
+    return as_tensors(order[:cut]), as_tensors(order[cut:])
+
+
+def classification_batches(rng: np.random.Generator, inputs: int, classes: int, sizes: list[int]):
+    """Batches of (features, labels) for the training-loop probes; the labels follow a linear rule, so they can be learnt."""
+    rule = rng.normal(0, 1, (inputs, classes))
+    batches = []
+    for n in sizes:
+        X = rng.normal(0, 1, (n, inputs))
+        y = (X @ rule).argmax(axis=1)
+        batches.append((torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y)))
+    return batches
+
+
+def initial_state(net: nn.Module, seed: int) -> dict[str, torch.Tensor]:
+    torch.manual_seed(seed)
+    for layer in net:
+        if isinstance(layer, nn.Linear):
+            nn.init.normal_(layer.weight, std=0.5)
+            nn.init.normal_(layer.bias, std=0.1)
+    return {k: v.detach().clone() for k, v in net.state_dict().items()}
+
+
+# --- what a training step should have seen ------------------------------------------------------
+
+
+def _loaded(net: nn.Module, params: list[torch.Tensor]) -> nn.Module:
+    with torch.no_grad():
+        for target, value in zip(net.parameters(), params):
+            target.copy_(value)
+    return net
+
+
+def batch_gradients(inputs: int, classes: int, params: list[torch.Tensor], batch) -> list[torch.Tensor]:
+    """d(mean cross-entropy over the batch)/d(parameters), at params, by autograd."""
+    net = _loaded(linear_net(inputs, classes), params)
+    X, y = batch
+    loss = nn.functional.cross_entropy(net(X), y)
+    return [g.detach() for g in torch.autograd.grad(loss, list(net.parameters()))]
+
+
+def epoch_result(forwards: list[dict], batches) -> tuple[float, float, float]:
+    """From the logits the net produced: mean loss per example, accuracy, and accuracy taken along dim 0."""
+    losses, correct, wrong_axis, count = 0.0, 0, 0, 0
+    for forward, (_, y) in zip(forwards, batches):
+        logits = forward["logits"]
+        losses += float(nn.functional.cross_entropy(logits, y, reduction="sum"))
+        correct += int((logits.argmax(dim=1) == y).sum())
+        if logits.shape[0] == logits.shape[1]:
+            wrong_axis += int((logits.argmax(dim=0) == y).sum())
+        count += len(y)
+    return losses / count, correct / count, wrong_axis / count
+
+
+def eval_accuracy(inputs: int, hidden: int, classes: int, state: dict, batches) -> tuple[float, float]:
+    """Accuracy of the dropout net in evaluation mode, and the same taken along dim 0."""
+    net = dropout_net(inputs, hidden, classes)
+    net.load_state_dict(state)
+    net.eval()
+    correct = wrong_axis = count = 0
+    with torch.no_grad():
+        for X, y in batches:
+            logits = net(X)
+            correct += int((logits.argmax(dim=1) == y).sum())
+            if logits.shape[0] == logits.shape[1]:
+                wrong_axis += int((logits.argmax(dim=0) == y).sum())
+            count += len(y)
+    return correct / count, wrong_axis / count
+
+
+def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
+    return float((logits.argmax(dim=1) == labels).float().mean())
+
+
+# --- verdicts shared by the public and hidden checks ---------------------------------------------
+
+
+def require_pair(value, what: str):
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise CheckFailed(f"{what} must return a pair.", f"It returned {describe(value)}.")
+    return value
+
+
+def flat_parameter(value, name: str, size: int) -> torch.Tensor:
+    """A returned parameter as a flat float64 tensor of the expected size, or CheckFailed."""
+    try:
+        flat = torch.as_tensor(value).detach().double().reshape(-1).cpu()
+    except (TypeError, ValueError, RuntimeError):
+        raise CheckFailed(f"{name} from train_linear_regression is not numbers.", f"It is {describe(value)}.") from None
+    if flat.numel() != size:
+        raise CheckFailed(f"{name} from train_linear_regression has the wrong size.",
+                          f"It has {flat.numel()} values; expected {size}.")
+    return flat
+
+
+def train_epoch_run(student, rng, device, sizes, epochs=1):
+    state = initial_state(linear_net(INPUTS, CLASSES), int(rng.integers(2**31)))
+    batches = classification_batches(rng, INPUTS, CLASSES, sizes)
+    record = student.probe("train_epoch", INPUTS, CLASSES, state, batches, 0.5, device, epochs,
+                           function="train_epoch", timeout=60)
+    if not isinstance(record, dict) or "steps" not in record:
+        raise CheckFailed("train_epoch could not be watched.", f"The probe returned {describe(record)}.")
+    return record, batches
+
+
+def check_steps(record: dict, batches, epochs: int = 1) -> None:
+    """Every optimizer step used fresh gradients of the batch's mean loss."""
+    steps = record["steps"]
+    if len(steps) != len(batches) * epochs:
+        if not steps:
+            raise CheckFailed("train_epoch never calls updater.step(), so the parameters never change.",
+                              "After l.mean().backward(), call updater.step() to update the parameters.")
+        raise CheckFailed("train_epoch calls updater.step() the wrong number of times.",
+                          f"It was called {len(steps)} times for {len(batches) * epochs} batches; once per batch.")
+    previous = None
+    for index, (step, batch) in enumerate(zip(steps, batches * epochs)):
+        if any(g is None for g in step["grads"]):
+            raise CheckFailed("train_epoch calls updater.step() without gradients.",
+                              "Call backward() on the loss before updater.step().")
+        expected = batch_gradients(INPUTS, CLASSES, step["params"], batch)
+        got = [g.double().numpy() for g in step["grads"]]
+        want = [g.double().numpy() for g in expected]
+        if all(np.allclose(a, e, rtol=1e-4, atol=1e-6) for a, e in zip(got, want)):
+            previous = want
+            continue
+        variants = {}
+        if previous is not None:
+            variants["gradients accumulate from batch to batch: call updater.zero_grad() before backward()"] = [
+                e + p for e, p in zip(want, previous)]
+        variants["the loss is summed over the batch, not averaged: call l.mean().backward()"] = [
+            len(batch[1]) * e for e in want]
+        words = None
+        for label, values in variants.items():
+            if all(np.allclose(a, v, rtol=1e-4, atol=1e-6) for a, v in zip(got, values)):
+                words = label
+                break
+        words = words or likely_mistake(np.concatenate([a.ravel() for a in got]),
+                                        np.concatenate([e.ravel() for e in want]))
+        raise CheckFailed(f"The gradients at optimizer step {index + 1} are wrong"
+                          + (f": {words}." if words else "."),
+                          "They should be the gradients of the mean loss of that step's batch.")
+
+
+def check_device_and_mode(record: dict, batches, device: str, *, training: bool) -> None:
+    forwards = record["forwards"]
+    if record["moves"] < len(batches):
+        raise CheckFailed("The batches are never moved to `device`.",
+                          f"On a GPU this fails with 'Expected all tensors to be on the same device'. Move each "
+                          f"batch with X, y = X.to(device), y.to(device) before using it ({record['moves']} moves "
+                          f"for {len(batches)} batches).")
+    if any(f["device"].split(":")[0] != device.split(":")[0] for f in forwards):
+        raise CheckFailed("The network got inputs on the wrong device.", f"Move the inputs with X.to({device!r}).")
+    if training and not all(f["training"] for f in forwards):
+        raise CheckFailed("train_epoch runs the network in evaluation mode.",
+                          "Call net.train() at the start of the epoch: an earlier evaluation may have switched "
+                          "dropout and batch norm to evaluation behaviour.")
+    if not training:
+        if any(f["training"] for f in forwards):
+            raise CheckFailed("evaluate_accuracy runs the network in training mode, so dropout is active.",
+                              "Call net.eval() before evaluating.")
+        if any(f["grad_enabled"] for f in forwards):
+            raise CheckFailed("evaluate_accuracy tracks gradients it never uses.",
+                              "Wrap the evaluation in `with torch.no_grad():` to save memory and time.")
+
+
+def check_result(value, expected_loss: float | None, expected_accuracy: float, wrong_axis: float, what: str) -> None:
+    if expected_loss is not None:
+        loss, accuracy = require_pair(value, what)
+        got_loss = as_number(loss, what=f"the mean loss from {what}")
+        if not math.isclose(got_loss, expected_loss, rel_tol=1e-4, abs_tol=1e-6):
+            raise CheckFailed(f"The mean loss from {what} is wrong.",
+                              f"Expected {expected_loss:.6g} (the loss summed over every example, divided by the "
+                              f"number of examples), got {got_loss:.6g}.")
+    else:
+        accuracy = value
+    got = as_number(accuracy, what=f"the accuracy from {what}")
+    if math.isclose(got, expected_accuracy, abs_tol=1e-9):
+        return
+    if math.isclose(got, wrong_axis, abs_tol=1e-9):
+        raise CheckFailed(f"The accuracy from {what} is taken along the wrong axis.",
+                          "y_hat has one row per example: take argmax(dim=1) (the class with the highest score "
+                          "in each row), not argmax(dim=0).")
+    raise CheckFailed(f"The accuracy from {what} is wrong.",
+                      f"Expected {expected_accuracy:.4g} (correct predictions / examples), got {got:.4g}.")
+
+
+def require_accuracy(student, model, X, y, device, threshold: float, what: str) -> float:
+    logits = student.probe("predict", model, X, device, function=what)
+    if not isinstance(logits, torch.Tensor) or logits.shape[:1] != y.shape:
+        raise CheckFailed(f"The model from {what} gives outputs of the wrong shape.",
+                          f"For {len(y)} inputs it gave {describe(logits)}; expected one row of class scores "
+                          "per input.")
+    score = accuracy(logits, y)
+    if score < threshold:
+        raise CheckFailed(f"The model from {what} is not accurate enough on held-out data.",
+                          f"Its test accuracy is {score:.3f}; at least {threshold} is needed.")
+    return score
+
+

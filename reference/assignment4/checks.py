@@ -1,0 +1,73 @@
+"""Hidden checks for assignment 4: other weights, uneven batches, other spirals and digit splits."""
+
+import torch
+
+from grader.checks import as_number, check
+from grader.errors import CheckFailed
+
+from . import support
+from .support import (CLASSES, TRAINING_BUDGET, check_device_and_mode, check_result, check_steps, flat_parameter,
+                      require_accuracy, require_pair, train_epoch_run)
+
+
+@check(points=1, functions="synthetic_data")
+def synthetic_data_three_features(student):
+    """synthetic_data with three features and a negative bias"""
+    w, b, n = torch.tensor([1.5, -0.5, 3.0]), -2.0, 20000
+    X, y = require_pair(student.synthetic_data(w, b, n), "synthetic_data(w, b, n)")
+    if tuple(X.shape) != (n, 3) or tuple(y.shape) != (n, 1):
+        raise CheckFailed("synthetic_data gives the wrong shapes for three features.")
+    residual = y.double().reshape(-1) - (X.double() @ w.double() + b)
+    if abs(float(residual.std()) - 0.01) > 0.002 or abs(float(residual.mean())) > 0.002:
+        raise CheckFailed("y - (X·w + b) is not N(0, 0.01²) noise for three features.")
+
+
+@check(points=2, functions="train_linear_regression", timeout=TRAINING_BUDGET)
+def linear_regression_hidden_weights(student, rng):
+    """train_linear_regression recovers other weights, with three features"""
+    true_w, true_b = [1.5, -0.5, 3.0], -2.0
+    features, labels = support.linear_data(rng, true_w, true_b, 1000)
+    w, b = require_pair(student.train_linear_regression(features, labels), "train_linear_regression")
+    w, b = flat_parameter(w, "w", 3), flat_parameter(b, "b", 1)[0]
+    if float((w - torch.tensor(true_w, dtype=torch.float64)).abs().max()) > 0.01 or abs(float(b) - true_b) > 0.01:
+        raise CheckFailed("train_linear_regression does not recover the weights of other data.")
+
+
+@check(points=1, functions=["softmax", "cross_entropy"])
+def softmax_and_cross_entropy_float64(student, rng):
+    """softmax and cross_entropy keep float64 and match PyTorch"""
+    X = torch.as_tensor(rng.normal(0, 3, (5, 7)))
+    y = torch.as_tensor(rng.integers(0, 7, 5))
+    probabilities = student.softmax(X)
+    from grader.checks import assert_same
+
+    assert_same(probabilities, torch.softmax(X, dim=1), what="softmax(X)")
+    assert_same(student.cross_entropy(torch.softmax(X, dim=1), y),
+                torch.nn.functional.cross_entropy(X, y, reduction="none"), what="cross_entropy(y_hat, y)")
+
+
+@check(points=2, functions="train_epoch")
+def train_epoch_uneven_batches(student, rng, device):
+    """train_epoch averages the loss over examples when the last batch is smaller"""
+    record, batches = train_epoch_run(student, rng, device, [CLASSES, CLASSES + 3, 2])
+    check_device_and_mode(record, batches, device, training=True)
+    check_steps(record, batches)
+    mean_loss, accuracy, wrong_axis = support.epoch_result(record["forwards"], batches)
+    check_result(record["results"][0], mean_loss, accuracy, wrong_axis, "train_epoch")
+
+
+@check(points=2, functions="train_spiral_classifier", timeout=TRAINING_BUDGET)
+def spiral_classifier_other_spirals(student, rng, device):
+    """a spiral classifier trained on other spirals, with more noise, reaches test accuracy 0.95"""
+    X, y = support.spiral(rng, per_class=150, noise=0.12)
+    model = student.train_spiral_classifier(X, y, device)
+    test_X, test_y = support.spiral(rng, per_class=150, noise=0.12)
+    require_accuracy(student, model, test_X, test_y, device, 0.95, "train_spiral_classifier")
+
+
+@check(points=2, functions="train_digits_classifier", timeout=TRAINING_BUDGET)
+def digits_classifier_other_split(student, rng, device):
+    """a digits classifier trained on another split reaches test accuracy 0.95"""
+    (X, y), (test_X, test_y) = support.digits_split(rng, test_fraction=0.25)
+    model = student.train_digits_classifier(X, y, device)
+    require_accuracy(student, model, test_X, test_y, device, 0.95, "train_digits_classifier")

@@ -1,0 +1,118 @@
+"""Assignment 4 end to end: reference, template, and each classic training-loop bug, named."""
+
+from __future__ import annotations
+
+import pytest
+
+from grader import notebooks
+from grader.api import grade
+from grader.course import load_assignment
+
+from .conftest import COURSE, TEST_LIMITS, by_name
+
+EXAMPLE = COURSE / "examples" / "assignment4" / "full_marks.py"
+LIMITS = TEST_LIMITS.__class__(call_timeout=60.0, load_timeout=60.0, memory_mb=2048)
+
+
+@pytest.fixture(scope="module")
+def assignment4():
+    return load_assignment(COURSE, "assignment4")
+
+
+@pytest.fixture
+def grade4(assignment4, torch_server):
+    def run(path, **options):
+        return grade(assignment4, path, server=torch_server, limits=LIMITS, **options)
+
+    return run
+
+
+def mutated(tmp_path, *replacements):
+    source = EXAMPLE.read_text()
+    for old, new in replacements:
+        assert old in source, old
+        source = source.replace(old, new)
+    path = tmp_path / "submission.py"
+    path.write_text(source)
+    return path
+
+
+def message(report, name):
+    return by_name(report)[name].message
+
+
+@pytest.mark.parametrize("path", [COURSE / "reference" / "assignment4" / "solution.py", EXAMPLE])
+def test_correct_solutions_get_full_marks(grade4, path):
+    report = grade4(path)
+    assert report.all_passed, [(r.name, r.message) for r in report.results if not r.passed]
+
+
+@pytest.mark.parametrize("template", ["assignment4.py", "assignment4.ipynb"])
+def test_untouched_template_scores_zero(grade4, template):
+    report = grade4(COURSE / "assignments" / "assignment4" / template)
+    assert report.score == 0 and all("not implemented yet" in r.message for r in report.results)
+
+
+def test_notebook_twin_is_generated_from_the_template():
+    folder = COURSE / "assignments" / "assignment4"
+    assert (folder / "assignment4.ipynb").read_text() == notebooks.render((folder / "assignment4.py").read_text())
+
+
+def test_hidden_counts_in_assignment_yaml_match_the_reference(assignment4):
+    hidden = assignment4.hidden_checks()
+    assert (assignment4.hidden_count, assignment4.hidden_points) == (len(hidden), sum(c.points for c in hidden))
+
+
+LOOP_BUGS = [
+    # (description, replacements, check that fails, words the student reads)
+    ("no zero_grad", [("        updater.zero_grad()\n", "")], "train_epoch_steps_and_result",
+     "gradients accumulate from batch to batch: call updater.zero_grad() before backward()"),
+    ("summed loss", [("        l.mean().backward()", "        l.sum().backward()")], "train_epoch_steps_and_result",
+     "the loss is summed over the batch, not averaged"),
+    ("no step", [("        updater.step()\n", "")], "train_epoch_steps_and_result",
+     "never calls updater.step(), so the parameters never change"),
+    ("no step, so no progress", [("        updater.step()\n", "")], "train_epoch_loss_goes_down",
+     "The loss does not go down"),
+    ("data left on the CPU", [("        X, y = X.to(device), y.to(device)\n        y_hat = net(X)",
+                               "        y_hat = net(X)")], "train_epoch_steps_and_result",
+     "The batches are never moved to `device`"),
+    ("no net.train()", [("    net.train()\n", "")], "train_epoch_steps_and_result",
+     "train_epoch runs the network in evaluation mode"),
+    ("accuracy along dim 0", [("        right += (y_hat.argmax(dim=1) == y).sum().item()",
+                               "        right += (y_hat.argmax(dim=0) == y).sum().item()")],
+     "train_epoch_steps_and_result", "taken along the wrong axis"),
+    ("no net.eval()", [("    net.eval()\n", "")], "evaluate_accuracy_without_dropout_or_gradients",
+     "runs the network in training mode, so dropout is active"),
+    ("no torch.no_grad()", [("    with torch.no_grad():\n        for X, y in data_iter:\n            X, y = X.to(device), y.to(device)\n            right",
+                             "    if True:\n        for X, y in data_iter:\n            X, y = X.to(device), y.to(device)\n            right")],
+     "evaluate_accuracy_without_dropout_or_gradients", "tracks gradients it never uses"),
+    ("shuffled test set", [("shuffle=is_train)", "shuffle=True)")], "load_array_batches_and_shuffling",
+     "load_array(..., is_train=False) shuffles the data"),
+    ("unstable softmax", [("torch.exp(X - X.max(dim=1, keepdim=True).values)", "torch.exp(X)")],
+     "softmax_large_logits", "softmax(X) is not finite for large logits"),
+    ("softmax over columns", [("    return X_exp / X_exp.sum(1, keepdim=True)",
+                               "    return X_exp / X_exp.sum(0, keepdim=True)")], "softmax_rows",
+     "it normalises columns, not rows"),
+    ("noise of the wrong size", [("torch.normal(0, 0.01, y.shape)", "torch.normal(0, 1, y.shape)")],
+     "synthetic_data_statistics", "is not N(0, 0.01²) noise"),
+    ("labels not reshaped", [("return X, y.reshape((-1, 1))", "return X, y")], "synthetic_data_shapes",
+     "Reshape y with y.reshape((-1, 1))"),
+    ("a linear spiral model", [("nn.Sequential(nn.Linear(2, 100), nn.ReLU(), nn.Linear(100, 100), nn.ReLU(), "
+                                "nn.Linear(100, 3))", "nn.Sequential(nn.Linear(2, 3))")],
+     "spiral_classifier_accuracy", "is not accurate enough on held-out data"),
+]
+
+
+@pytest.mark.parametrize("description, replacements, check, words", LOOP_BUGS, ids=[b[0] for b in LOOP_BUGS])
+def test_bugs_are_named(grade4, tmp_path, description, replacements, check, words):
+    report = grade4(mutated(tmp_path, *replacements), only=(check,))
+    result = by_name(report)[check]
+    assert result.score == 0 and words in result.message, result.message
+
+
+def test_mean_of_batch_means_fails_the_hidden_uneven_batches(grade4, tmp_path):
+    report = grade4(mutated(tmp_path, ("        loss_sum += l.sum().item()", "        loss_sum += l.mean().item() * 4")),
+                    only=("train_epoch",))
+    assert by_name(report)["train_epoch_steps_and_result"].passed  # equal batches hide it
+    hidden = by_name(report)["train_epoch_uneven_batches"]
+    assert hidden.status == "failed" and "The mean loss from train_epoch is wrong" in hidden.message
