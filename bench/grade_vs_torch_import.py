@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ASSIGNMENTS = ("assignment2", "assignment3")
+ASSIGNMENTS = ("assignment1", "assignment2", "assignment3", "assignment4")
 
 
 def timed(command: list[str]) -> float:
@@ -29,7 +29,7 @@ def timed(command: list[str]) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     grade = shutil.which("grade") or sys.exit("grade is not on PATH: pip install -e . first")
     torch_import = 'python -c "import torch"'
