@@ -9,6 +9,7 @@ problems raise ``GraderError``; everything the submission does is in the report.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib.util
 import sys
 import time
@@ -135,6 +136,11 @@ def grade(assignment: Assignment, path: Path, *, seed: int | None = None, device
     )
 
 
+@functools.lru_cache(maxsize=16)
+def _probes(path: Path) -> Unit:
+    return Unit("", str(path), path.read_text(encoding="utf-8"))
+
+
 def select(checks: list[CheckSpec], only: tuple[str, ...]) -> list[CheckSpec]:
     """The checks named in only (by check name or by function), or all of them."""
     if not only:
@@ -154,9 +160,7 @@ def _session(assignment: Assignment, submission: Submission, server: ForkServer,
     # CUDA's driver allocates outside what RLIMIT_DATA can limit cleanly, so
     # GPU workers are limited by resident memory, watched from here.
     on_gpu = devices.requested == "cuda" or ("torch" in assignment.preload and devices.get() == "cuda")
-    probes = None
-    if assignment.probes is not None:
-        probes = Unit("", str(assignment.probes), assignment.probes.read_text(encoding="utf-8"))
+    probes = _probes(assignment.probes) if assignment.probes is not None else None
     return Session(server, list(submission.units), assignment.name, limits=assignment.limits,
                    rules=assignment.rules, protected=guarded, use_rlimit_memory=not on_gpu,
                    threads=assignment.threads, expected_names=assignment.functions, probes=probes)
@@ -171,7 +175,7 @@ def _run(checks: list[CheckSpec], session: Session, findings: dict, assignment: 
     for spec in checks:
         fixtures: dict[str, Callable[[], Any]] = {
             "student": lambda spec=spec: Student(session, frozenset(spec.functions), assignment.rules, traces,
-                                                 seed=int(check_rng(seed, "student:" + spec.name).integers(2**31)),
+                                                 seed=zlib.crc32(f"{seed}:student:{spec.name}".encode()),
                                                  timeout=spec.timeout),
             "rng": lambda spec=spec: check_rng(seed, spec.name),
             "reference": lambda: reference,

@@ -89,13 +89,24 @@ def check(*, points: float, functions: str | Iterable[str], hidden: bool | None 
     return mark
 
 
+_loaded: dict[tuple, list[CheckSpec]] = {}
+
+
 def load_file(path: Path, module_name: str, *, hidden: bool, search: tuple[Path, ...] = ()) -> list[CheckSpec]:
     """The checks a file declares, in the order it declares them.
 
     module_name is dotted; its package is made to span the folders in search,
     so that a checks file can share helpers with ``from .support import ...``
-    whether it lives under assignments/ or reference/.
+    whether it lives under assignments/ or reference/. A file is executed once
+    per process while it is unchanged (batch grading asks for it per student).
     """
+    key = (str(path), path.stat().st_mtime_ns, module_name, hidden, search)
+    if key not in _loaded:
+        _loaded[key] = _load_file(path, module_name, hidden=hidden, search=search)
+    return list(_loaded[key])
+
+
+def _load_file(path: Path, module_name: str, *, hidden: bool, search: tuple[Path, ...]) -> list[CheckSpec]:
     package = module_name.rpartition(".")[0]
     if package:
         _package(package, search)

@@ -136,8 +136,8 @@ def load_assignment(course: Path, name: str) -> Assignment:
         if stray:
             raise SpecError(f"{config_path}: {key} names {', '.join(stray)}, which functions does not list")
     preload = _names(config, "preload", config_path) or ("numpy",)
-    if not set(preload) <= _PRELOADABLE:
-        raise SpecError(f"{config_path}: preload may name {', '.join(sorted(_PRELOADABLE))} only")
+    if not all(name.split(".")[0] in _PRELOADABLE for name in preload):
+        raise SpecError(f"{config_path}: preload may name {', '.join(sorted(_PRELOADABLE))} and their submodules only")
     seed = config.get("seed", 0)
     threads = config.get("threads", 1)
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:

@@ -93,7 +93,7 @@ def classify(spec: CheckSpec, outcome: Outcome, gates: dict[str, Gate]) -> Check
     if outcome.fault is not None:
         status = outcome.fault.status
         message = outcome.fault.explain() if visible else outcome.fault.explain_briefly()
-        if not visible:
+        if not visible and outcome.fault.explain() != message:
             details = outcome.fault.explain()
     elif outcome.failure is not None:
         status = "failed"

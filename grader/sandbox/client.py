@@ -79,6 +79,7 @@ class ForkServer:
         self._control: socket.socket | None = None
         self._log = None
         self._ready = False
+        self._owed = 0  # replies to kill requests not read yet
 
     def start(self, timeout: float = 120.0) -> None:
         """Launch the zygote (if needed) and wait until it is ready to fork."""
@@ -128,33 +129,56 @@ class ForkServer:
         self._log.seek(0)
         return self._log.read()[-4000:].decode(errors="replace")
 
-    def _request(self, message: dict, fds: tuple[int, ...] = ()) -> dict:
+    def _exchange(self, message: dict) -> tuple[dict, list[int]]:
         self.start()
         with self._lock:
             try:
-                send_message(self._control, message, fds)
-                reply, _ = recv_message(self._control)
+                self._settle()
+                send_message(self._control, message)
+                reply, fds = recv_message(self._control)
             except (OSError, codec.DecodeError) as exc:
-                reply = None
+                reply, fds = None, []
                 reason = str(exc)
             else:
                 reason = "no answer"
         if reply is None:
             raise SandboxError(f"the sandbox stopped answering ({reason}):\n{self._log_text()}")
-        return reply
+        return reply, fds
+
+    def _request(self, message: dict) -> dict:
+        return self._exchange(message)[0]
 
     def fork(self, config: dict, limits: "TransportLimits") -> "Worker":
-        ours, theirs = socket.socketpair()
-        read_end, write_end = os.pipe()
-        try:
-            reply = self._request({"op": "fork", "config": config}, (theirs.fileno(), write_end))
-        finally:
-            theirs.close()
-            os.close(write_end)
-        return Worker(self, int(reply["pid"]), ours, read_end, limits)
+        """A worker (the zygote's spare) configured with config."""
+        reply, fds = self._exchange({"op": "fork", "protected": list(config.get("protected", ()))})
+        if len(fds) != 2:
+            for fd in fds:
+                os.close(fd)
+            raise SandboxError(f"the sandbox handed over a worker without its channel:\n{self._log_text()}")
+        channel = socket.socket(fileno=fds[0])
+        worker = Worker(self, int(reply["pid"]), channel, fds[1], limits)
+        worker.send({"kind": "config", **config}, timeout=60)
+        return worker
 
     def reap(self, pid: int, kill: bool, wait: float = 0.0) -> int | None:
+        """End a worker (when kill) and wait for its exit status."""
         return self._request({"op": "reap", "pid": pid, "kill": kill, "wait": wait}).get("status")
+
+    def kill(self, pid: int) -> None:
+        """End a worker without waiting for the zygote's answer (read before the next exchange)."""
+        self.start()
+        with self._lock:
+            try:
+                send_message(self._control, {"op": "kill", "pid": pid})
+            except OSError as exc:
+                raise SandboxError(f"the sandbox stopped answering ({exc}):\n{self._log_text()}") from None
+            self._owed += 1
+
+    def _settle(self) -> None:
+        """Read the answers owed to earlier kill requests; the zygote answers in order."""
+        while self._owed:
+            recv_message(self._control)
+            self._owed -= 1
 
     def close(self) -> None:
         if self._control is not None:
@@ -242,21 +266,20 @@ class Worker:
         deadline = time.monotonic() + timeout
         view = memoryview(data)
         while view:
+            try:
+                view = view[self.sock.send(view[: 1 << 20]):]
+                continue
+            except BlockingIOError:
+                pass  # the worker is not reading yet: wait for room, draining its output meanwhile
+            except OSError:
+                self._gone()
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 self._stop_for(WorkerTimedOut())
             readable = [self.output_fd] if self.output_fd >= 0 else []
-            ready_read, ready_write, _ = select.select(readable, [self.sock], [], min(remaining, _POLL_SECONDS))
+            ready_read, _, _ = select.select(readable, [self.sock], [], min(remaining, _POLL_SECONDS))
             if ready_read and not self._read_output():
                 self._close_output()
-            if ready_write:
-                try:
-                    sent = self.sock.send(view[: 1 << 20])
-                except BlockingIOError:
-                    continue
-                except OSError:
-                    self._gone()
-                view = view[sent:]
 
     def receive(self, timeout: float) -> dict:
         """The worker's next message; raises if it hangs, dies or talks nonsense."""
@@ -335,10 +358,11 @@ class Worker:
         raise error
 
     def stop(self) -> None:
+        """Kill the worker's process group; its exit status is not needed, so nobody waits for it."""
         if not self.alive:
             return
         self._drain_output(0)
-        self.status = self.server.reap(self.pid, kill=True)
+        self.server.kill(self.pid)
         self._release()
 
     def _release(self) -> None:

@@ -12,6 +12,7 @@ payloads, and its extension types let arrays travel as raw buffers.
 
 from __future__ import annotations
 
+import math
 import re
 import struct
 import sys
@@ -32,10 +33,11 @@ _EXT_BIGINT = 7
 # Plain, fixed-size or string dtypes with an explicit byte order; never
 # objects, records or anything np.dtype could interpret in a richer way.
 _SAFE_DTYPE = re.compile(r"^[<>|=]?(b1|[iu][1248]|f[248]|c(8|16)|[US]\d{1,6})$")
-_TORCH_DTYPES = (
-    "bool", "uint8", "int8", "int16", "int32", "int64",
-    "float16", "bfloat16", "float32", "float64", "complex64", "complex128",
-)
+# torch dtype name -> bytes per element
+_TORCH_DTYPES = {
+    "bool": 1, "uint8": 1, "int8": 1, "int16": 2, "int32": 4, "int64": 8,
+    "float16": 2, "bfloat16": 2, "float32": 4, "float64": 8, "complex64": 8, "complex128": 16,
+}
 _MAX_NDIM = 32
 _TEXT_LIMIT = 200
 
@@ -126,8 +128,11 @@ class Encoder:
         name = str(t.dtype).removeprefix("torch.")
         if name not in _TORCH_DTYPES or t.layout != torch.strided or t.is_quantized:
             return self._default(self._register(t)) if self._register else _refuse(t)
-        flat = t.detach().to("cpu").contiguous().reshape(-1)
-        data = flat.view(torch.uint8).numpy().tobytes() if flat.numel() else b""
+        host = t.detach().cpu()
+        if name == "bfloat16":  # NumPy has no bfloat16: send its raw bytes
+            data = host.contiguous().reshape(-1).view(torch.uint8).numpy().tobytes()
+        else:
+            data = host.numpy().tobytes()  # tobytes writes C order whatever the strides
         header = [name, list(t.shape), str(t.device), bool(t.requires_grad), data]
         return msgpack.ExtType(_EXT_TENSOR, msgpack.packb(header))
 
@@ -209,7 +214,7 @@ def _array(dtype: Any, shape: Any, data: Any) -> np.ndarray:
         raise DecodeError("bad array")
     dt = np.dtype(dtype)
     dims = _shape(shape)
-    if int(np.prod(dims, dtype=np.int64)) * dt.itemsize != len(data):
+    if math.prod(dims) * dt.itemsize != len(data):
         raise DecodeError("array size does not match its data")
     # A bytearray makes the array writable: the receiver may hand it to code
     # that writes into it (that is how input mutation is detected).
@@ -223,8 +228,8 @@ def _tensor(name: Any, shape: Any, device: Any, requires_grad: Any, data: Any):
         raise DecodeError("bad tensor")
     dtype = getattr(torch, name)
     dims = _shape(shape)
-    count = int(np.prod(dims, dtype=np.int64))
-    if count * torch.empty((), dtype=dtype).element_size() != len(data):
+    count = math.prod(dims)
+    if count * _TORCH_DTYPES[name] != len(data):
         raise DecodeError("tensor size does not match its data")
     if count == 0:
         tensor = torch.empty(dims, dtype=dtype)
@@ -239,6 +244,8 @@ def _tensor(name: Any, shape: Any, device: Any, requires_grad: Any, data: Any):
 
 
 def _usable_device(torch, device: str) -> str:
+    if device == "cpu":
+        return device
     if not re.fullmatch(r"(cpu|cuda|mps)(:\d{1,2})?", device):
         raise DecodeError("bad device")
     if device.startswith("cuda") and torch.cuda.is_available():

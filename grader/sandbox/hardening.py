@@ -21,6 +21,7 @@ set up before that code exists in the process.
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import platform
 import resource
@@ -70,8 +71,22 @@ class Protection:
         return ", ".join(parts)
 
 
+@functools.lru_cache(maxsize=None)
 def _libc():
     return ctypes.CDLL(None, use_errno=True)
+
+
+def prepare(protected: tuple[str, ...] = ()) -> None:
+    """Work every worker would repeat, done once in the zygote so forks inherit it.
+
+    protected: paths the next workers will protect, so their Landlock plan is
+    computed here once (workers compute it themselves for other paths).
+    """
+    if sys.platform.startswith("linux"):
+        _libc()
+        if protected:
+            readable_roots(tuple(os.path.realpath(p) for p in protected))
+    _trusted_code_roots()
 
 
 def die_with_parent() -> None:
@@ -155,6 +170,7 @@ def _within(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip("/") + "/")
 
 
+@functools.lru_cache(maxsize=16)
 def readable_roots(protected: tuple[str, ...], start: str = "/") -> list[str]:
     """Paths that together cover everything under start except protected ones.
 
@@ -485,6 +501,7 @@ def install_audit_hook(policy: Policy, student_files: frozenset[str]) -> None:
     sys.addaudithook(hook)
 
 
+@functools.lru_cache(maxsize=None)
 def _trusted_code_roots() -> tuple[str, ...]:
     import sysconfig
 

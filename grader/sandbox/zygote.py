@@ -7,14 +7,23 @@ interpreter and a 1.5 s torch import. The zygote never sees student code, never
 imports the grading side or the reference solution, and never initialises
 CUDA, so a forked worker starts clean.
 
+A spare worker is always forked ahead of time, so handing one out costs no
+fork: the spare sets up its channel and output pipe, warms up the code paths
+every worker needs (so the copy-on-write faults happen while nobody waits),
+then waits for its configuration on the channel. The grader receives the
+spare's ends of the channel and pipe with the reply, sends the configuration,
+and the zygote forks the next spare while the grader works.
+
 Control protocol (one socket to the grader; requests answered in order):
-  {"op": "fork", "config": {...}} + fds [channel, output] -> {"pid": int}
+  {"op": "fork", "protected": [...]}                        -> {"pid": int} + fds [channel, output]
   {"op": "reap", "pid": int, "kill": bool, "wait": float}  -> {"status": int | None}
+  {"op": "kill", "pid": int}                               -> {} (reaped in the background)
 When the grader's end closes, the zygote kills its workers and exits.
 """
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import signal
@@ -58,15 +67,15 @@ def recv_message(sock: socket.socket) -> tuple[dict | None, list[int]]:
     return codec.Decoder().decode(bytes(body)), fds
 
 
-def _start_worker(control: socket.socket, fds: list[int], config: dict) -> None:
-    """In the forked child: become a session leader, wire up fds, run the worker."""
+def _start_worker(control: socket.socket, channel_fd: int, output_fd: int) -> None:
+    """In the forked child: become a session leader, wire up fds, warm up, then serve as a worker."""
     status = 70
     try:
         os.setsid()
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         from grader.sandbox import hardening, worker
 
         hardening.die_with_parent()
-        channel_fd, output_fd = fds
         control.detach()
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
@@ -80,7 +89,8 @@ def _start_worker(control: socket.socket, fds: list[int], config: dict) -> None:
         os.closerange(low, 1 << 16)
         for stream in (sys.stdout, sys.stderr):
             stream.reconfigure(line_buffering=True)
-        worker.run(socket.socket(fileno=channel_fd), config)
+        worker.warm_up()
+        worker.run(socket.socket(fileno=channel_fd))
         status = 0
     except BaseException:
         traceback.print_exc()
@@ -90,6 +100,37 @@ def _start_worker(control: socket.socket, fds: list[int], config: dict) -> None:
             sys.stderr.flush()
         finally:
             os._exit(status)
+
+
+class _Spare:
+    """A forked worker waiting for its configuration, and the zygote's copies of its grader-side ends."""
+
+    def __init__(self, control: socket.socket) -> None:
+        ours, theirs = socket.socketpair()
+        read_end, write_end = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:
+            _start_worker(control, theirs.fileno(), write_end)
+        theirs.close()
+        os.close(write_end)
+        self.channel, self.output = ours, read_end
+
+    def alive(self) -> bool:
+        try:
+            return os.waitpid(self.pid, os.WNOHANG)[0] == 0
+        except ChildProcessError:
+            return False
+
+    def hand_over(self, control: socket.socket) -> int:
+        send_message(control, {"pid": self.pid}, (self.channel.fileno(), self.output))
+        self.channel.close()
+        os.close(self.output)
+        return self.pid
+
+    def discard(self) -> None:
+        _reap(self.pid, kill=True, wait=0)
+        self.channel.close()
+        os.close(self.output)
 
 
 def _reap(pid: int, kill: bool, wait: float) -> int | None:
@@ -112,6 +153,18 @@ def _reap(pid: int, kill: bool, wait: float) -> int | None:
         time.sleep(0.005)
 
 
+def _reaped(pids: set[int]) -> set[int]:
+    """Those of pids that have ended, collected so they leave no zombies."""
+    done = set()
+    for pid in pids:
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0]:
+                done.add(pid)
+        except ChildProcessError:
+            done.add(pid)
+    return done
+
+
 def _kill(pid: int) -> None:
     # The whole group: anything the worker managed to start dies with it.
     for kill in (os.killpg, os.kill):
@@ -128,23 +181,48 @@ def serve(control: socket.socket, preload: list[str]) -> None:
             importlib.import_module(name)
         except Exception as exc:  # reported to the grader, which decides what it means
             failed[name] = f"{type(exc).__name__}: {exc}"
-    from grader.sandbox import worker  # noqa: F401  (imported now so forks share it)
+    from grader.sandbox import hardening, worker  # noqa: F401  (imported now so forks share them)
 
+    hardening.prepare()
+
+    if "numpy" in sys.modules:
+        import numpy.random  # noqa: F401  (NumPy 2 loads it lazily: 15 ms in every worker otherwise)
+
+    # Everything loaded so far is shared with every fork. Frozen objects are never
+    # traversed by the collector again, so a worker does not copy the pages it
+    # merely inherited just to scan them.
+    gc.collect()
+    gc.freeze()
     send_message(control, {"pid": os.getpid(), "failed": failed})
     workers: set[int] = set()
+    killed: set[int] = set()
+
+    def collect(*_):  # killed workers are collected as soon as they die (their status is not wanted)
+        killed.difference_update(_reaped(set(killed)))
+
+    signal.signal(signal.SIGCHLD, collect)
+    spare = _Spare(control)
     try:
         while True:
             message, fds = recv_message(control)
             if message is None:
                 break
+            collect()
+            for fd in fds:
+                os.close(fd)
             if message.get("op") == "fork":
-                pid = os.fork()
-                if pid == 0:
-                    _start_worker(control, fds, message["config"])
-                for fd in fds:
-                    os.close(fd)
-                workers.add(pid)
-                send_message(control, {"pid": pid})
+                if not spare.alive():
+                    spare.discard()
+                    spare = _Spare(control)
+                workers.add(spare.hand_over(control))
+                hardening.prepare(tuple(message.get("protected") or ()))  # for the spares to come
+                spare = _Spare(control)  # the next one, while the grader works
+            elif message.get("op") == "kill":
+                pid = int(message["pid"])
+                workers.discard(pid)
+                killed.add(pid)
+                _kill(pid)
+                send_message(control, {})
             elif message.get("op") == "reap":
                 pid = int(message["pid"])
                 status = _reap(pid, bool(message.get("kill")), float(message.get("wait", 0)))
@@ -153,7 +231,8 @@ def serve(control: socket.socket, preload: list[str]) -> None:
             else:
                 send_message(control, {"error": f"unknown operation {message.get('op')!r}"})
     finally:
-        for pid in workers:
+        spare.discard()
+        for pid in workers | killed:
             _reap(pid, kill=True, wait=0)
 
 
