@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from grader.model import CheckResult, SubmissionReport
+from grader.model import CheckResult, Curve, LoadNote, SubmissionReport
 
 
 def result_dict(result: CheckResult) -> dict[str, Any]:
@@ -54,15 +54,17 @@ def dumps(report: SubmissionReport) -> str:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write text to path so that readers see the old file or the new one, never half of one."""
+    """Write text to path so that readers see the old file or the new one, never half of one.
+
+    The rename is what makes it atomic; there is no fsync, so a power cut may
+    lose the newest files (batch grading then regrades those students).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
         os.replace(temporary, path)
     except BaseException:
         try:
@@ -74,3 +76,26 @@ def write_atomic(path: Path, text: str) -> None:
 
 def write(report: SubmissionReport, path: Path) -> None:
     write_atomic(path, dumps(report))
+
+
+def load(path: Path) -> SubmissionReport:
+    """A report written by write(), read back (batch grading resumes and summarises from these)."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    return SubmissionReport(
+        assignment=data["assignment"],
+        submission=data["submission"],
+        results=tuple(CheckResult(
+            name=t["name"], title=t.get("title", t["name"]), functions=tuple(t["functions"]), status=t["status"],
+            score=float(t["score"]), max_score=float(t["max_score"]), message=t.get("message", ""),
+            visibility=t["visibility"], details=t.get("details", ""), output=t.get("output", ""),
+            seconds=float(t.get("seconds", 0.0)),
+            curves=tuple(Curve(c["label"], tuple(c["values"])) for c in t.get("curves", ())),
+        ) for t in data["tests"]),
+        seed=data.get("seed", 0),
+        device=data.get("device", "cpu"),
+        hidden_not_run=data.get("hidden_not_run", 0),
+        hidden_points_not_run=data.get("hidden_points_not_run", 0.0),
+        notes=tuple(LoadNote(n["kind"], n["where"], n["text"]) for n in data.get("notes", ())),
+        seconds=data.get("seconds", 0.0),
+        schema_version=data.get("schema_version", 1),
+    )

@@ -33,7 +33,7 @@ def render(report: SubmissionReport, width: int = 80, colour: bool = False, asci
     said: set[str] = set()
     for result in by_function(report.results):
         lines += _result_lines(result, width, points_width, colour, result.message in said)
-        lines += _curve_lines(result.curves, width, " " * (_STATUS_WIDTH + points_width + 2), ascii_only)
+        lines += curve_lines(result.curves, width, " " * (_STATUS_WIDTH + points_width + 2), ascii_only)
         said.add(result.message)
     lines += ["", *_wrap(_total(report), width)]
     if report.hidden_not_run:
@@ -73,7 +73,7 @@ def _result_lines(result: CheckResult, width: int, points_width: int, colour: bo
     return lines
 
 
-def _curve_lines(curves: tuple[Curve, ...], width: int, indent: str, ascii_only: bool) -> list[str]:
+def curve_lines(curves: tuple[Curve, ...], width: int, indent: str, ascii_only: bool) -> list[str]:
     """The curves as sparklines on one shared scale, so they can be compared by eye."""
     values = [v for c in curves for v in c.values if math.isfinite(v)]
     if not values:
