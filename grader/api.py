@@ -189,3 +189,20 @@ def _run(checks: list[CheckSpec], session: Session, findings: dict, assignment: 
 
 def _all_broken(checks: list[CheckSpec], fault: SubmissionBroken) -> list[CheckResult]:
     return [classify(spec, Outcome(fault=fault), {}) for spec in checks]
+
+
+def report_without_submission(assignment: Assignment, problem: str, *, seed: int | None = None, device: str = "auto",
+                              shown_as: str = "", only: tuple[str, ...] = ()) -> SubmissionReport:
+    """The report of a student with nothing gradable: every check says why."""
+    checks = select(assignment.checks(), only)
+    hidden_missing = assignment.reference is None
+    return SubmissionReport(
+        assignment=assignment.name,
+        submission=shown_as,
+        results=tuple(_all_broken(checks, SubmissionBroken(problem))),
+        seed=assignment.seed if seed is None else seed,
+        device=DeviceChoice(device).name,
+        hidden_not_run=assignment.hidden_count if hidden_missing else 0,
+        hidden_points_not_run=assignment.hidden_points if hidden_missing else 0.0,
+        notes=(LoadNote("file", shown_as, problem),),
+    )

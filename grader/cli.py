@@ -93,13 +93,50 @@ def run_grade(argv: list[str]) -> int:
     return exit_code(report)
 
 
+def _batch_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="grade batch",
+        description="Grade every submission in a folder: per-student reports and feedback, grades.csv, a summary.",
+        epilog="Each entry of SUBMISSIONS is one student: a .py or .ipynb file, or a folder holding one. "
+               "Re-running resumes: unchanged submissions are skipped unless --force. Exit status: 0 every "
+               "student has a row, 1 some could not be graded (see the summary), 2 usage problem.",
+    )
+    parser.add_argument("assignment")
+    parser.add_argument("submissions", type=Path, metavar="SUBMISSIONS_DIR")
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="where the results go")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+                        help="grading processes on this machine (default: one per CPU)")
+    parser.add_argument("--force", action="store_true", help="regrade everyone, even unchanged submissions")
+    parser.add_argument("--seed", type=int, metavar="N")
+    parser.add_argument("--device", choices=DEVICES, default="auto")
+    parser.add_argument("--course", type=Path, metavar="DIR")
+    parser.add_argument("--executor", choices=("local", "dask"), default="local",
+                        help="local processes (default) or a Dask distributed cluster")
+    parser.add_argument("--scheduler", metavar="ADDRESS", help="the Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    return parser
+
+
+def run_batch_command(argv: list[str]) -> int:
+    from grader.batch.run import BatchOptions, run_batch
+
+    args = _batch_parser().parse_args(argv)
+    if args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    course = find_course(explicit=args.course)
+    options = BatchOptions(assignment=args.assignment, submissions=args.submissions, out=args.out, jobs=args.jobs,
+                           force=args.force, seed=args.seed, device=args.device, executor=args.executor,
+                           scheduler=args.scheduler)
+    totals = run_batch(course, options)
+    return ExitCode.POINTS_LOST if totals.grader_errors else ExitCode.OK
+
+
 def run_make_notebook(argv: list[str]) -> int:
     from grader import notebooks
 
     return notebooks.main(argv)
 
 
-COMMANDS = {"make-notebook": run_make_notebook}
+COMMANDS = {"batch": run_batch_command, "make-notebook": run_make_notebook}
 
 
 def main(argv: list[str] | None = None) -> int:

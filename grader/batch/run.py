@@ -1,0 +1,213 @@
+"""Running a batch: which students need grading, where, and what gets written.
+
+Per student, written atomically as soon as they are graded: <id>.json (the
+same schema as grade --json), <id>.md and <id>.html (feedback). When the batch
+ends: grades.csv and summary/ (Markdown, HTML with plots, JSON). A state file
+records each graded student's fingerprint, so an interrupted batch resumes
+where it stopped and a re-run grades only new or changed submissions (or
+everyone after the checks change).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from grader.batch import executors, similarity, summary, work
+from grader.batch.gradebook import grades_csv
+from grader.batch.students import Student, assignment_fingerprint, discover, fingerprint
+from grader.course import Assignment, load_assignment
+from grader.model import SubmissionReport
+from grader.report import html, jsonreport, markdown
+from grader.report.jsonreport import write_atomic
+from grader.sandbox.session import Limits
+from grader.submission import locate, read
+
+STATE = ".grade-batch.jsonl"  # one line per graded student; the last line about a student wins
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    assignment: str
+    submissions: Path
+    out: Path
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    force: bool = False
+    seed: int | None = None
+    device: str = "auto"
+    executor: str = "local"
+    scheduler: str | None = None
+    limits: Limits | None = None  # instead of the assignment's (tests use short timeouts)
+
+
+@dataclass(frozen=True)
+class BatchTotals:
+    students: int
+    graded: int
+    skipped: int
+    grader_errors: int
+    seconds: float
+    mean: float
+    max_score: float
+
+
+class Progress:
+    """A progress bar with counts and ETA on a terminal; a line per tenth of the work otherwise."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.live = self.stream.isatty()
+        self.total = self.done = self.errors = 0
+        self.started = time.monotonic()
+        self._last_tenth = -1
+
+    def start(self, total: int, skipped: int) -> None:
+        self.total, self.started = total, time.monotonic()
+        note = f" ({skipped} unchanged, skipped)" if skipped else ""
+        self.stream.write(f"Grading {total} submissions{note}\n")
+        self.stream.flush()
+
+    def advance(self, outcome: work.Done) -> None:
+        self.done += 1
+        self.errors += outcome.status == "grader-error"
+        elapsed = time.monotonic() - self.started
+        remaining = (self.total - self.done) * elapsed / self.done
+        errors = f", {self.errors} grader errors" if self.errors else ""
+        line = f"{self.done}/{self.total} graded{errors}, ETA {int(remaining) // 60}:{int(remaining) % 60:02d}"
+        if self.live:
+            width = 30
+            filled = width * self.done // max(1, self.total)
+            self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {line}   ")
+        elif self.done * 10 // max(1, self.total) != self._last_tenth:
+            self._last_tenth = self.done * 10 // max(1, self.total)
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def finish(self, totals: BatchTotals, out: Path) -> None:
+        if self.live and self.total:
+            self.stream.write("\n")
+        errors = f", {totals.grader_errors} grader errors" if totals.grader_errors else ""
+        self.stream.write(
+            f"{totals.students} students: {totals.graded} graded, {totals.skipped} unchanged{errors} in "
+            f"{totals.seconds:.1f} s; mean score {totals.mean:.4g}/{totals.max_score:.4g}. "
+            f"Gradebook: {out / 'grades.csv'}\n")
+        self.stream.flush()
+
+
+def _read_state(out: Path, assignment: str) -> dict[str, dict]:
+    """What earlier runs recorded for this assignment, student by student.
+
+    The journal is appended to, one line per graded student, so recording a
+    student costs the same in a class of 30 as in one of 3000; a line cut short
+    by an interruption is ignored (that student is graded again).
+    """
+    state: dict[str, dict] = {}
+    try:
+        lines = (out / STATE).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return state
+    for line in lines:
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and entry.get("assignment") == assignment and isinstance(entry.get("id"), str):
+            state[entry["id"]] = entry
+    return state
+
+
+def _record(journal: TextIO, assignment: str, student: str, entry: dict) -> None:
+    journal.write(json.dumps({"assignment": assignment, "id": student, **entry}) + "\n")
+    journal.flush()
+
+
+def _write_student(out: Path, outcome: work.Done) -> None:
+    if outcome.report is None:
+        write_atomic(out / f"{outcome.student}.error.txt", outcome.problem + "\n")
+        return
+    jsonreport.write(outcome.report, out / f"{outcome.student}.json")
+    write_atomic(out / f"{outcome.student}.md", markdown.render(outcome.report))
+    write_atomic(out / f"{outcome.student}.html", html.render(outcome.report))
+    (out / f"{outcome.student}.error.txt").unlink(missing_ok=True)
+
+
+def _source(student: Student, assignment: str) -> str:
+    """The student's code as text, for the similarity search (read, never run)."""
+    try:
+        path, _ = locate(student.path, assignment)
+    except Exception:  # no file: nothing to compare
+        return ""
+    return "\n".join(unit.source for unit in read(path).units)
+
+
+def run_batch(course: Path, options: BatchOptions, progress: Progress | None = None) -> BatchTotals:
+    started = time.monotonic()
+    assignment = load_assignment(course, options.assignment)
+    out = options.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    students = discover(options.submissions, exclude=(out,))
+    context = assignment_fingerprint([assignment.folder] + ([assignment.reference] if assignment.reference else []),
+                                     f"seed={options.seed};device={options.device}")
+    state = _read_state(out, assignment.name)
+    prints = {s.id: fingerprint(s, context) for s in students}
+    todo = [s for s in students if options.force or state.get(s.id, {}).get("fingerprint") != prints[s.id]
+            or not (out / f"{s.id}.json").exists()]
+    progress = progress or Progress()
+    jobs = [work.Job(str(course), assignment.name, s.id, str(s.path), options.seed, options.device,
+                     (str(options.submissions.resolve()), str(out)), options.limits) for s in todo]
+    executor = executors.make(options.executor, options.jobs, options.scheduler)
+    try:
+        outcomes = executor.map(jobs)  # the grading processes start now, while this one checks the course
+        check_names = [c.name for c in assignment.checks()]
+        progress.start(len(todo), len(students) - len(todo))
+        with open(out / STATE, "a", encoding="utf-8") as journal:
+            for outcome in outcomes:
+                _write_student(out, outcome)
+                entry = {"status": outcome.status, "seconds": round(outcome.seconds, 3)}
+                if outcome.status == "grader-error":
+                    entry["problem"] = outcome.problem
+                else:
+                    entry["fingerprint"] = prints[outcome.student]
+                state[outcome.student] = entry
+                _record(journal, assignment.name, outcome.student, entry)
+                progress.advance(outcome)
+    finally:
+        executor.close()
+    totals = _finish(assignment, students, state, out, check_names, len(todo), started)
+    progress.finish(totals, out)
+    return totals
+
+
+def _finish(assignment: Assignment, students: list[Student], state: dict[str, dict], out: Path,
+            check_names: list[str], graded: int, started: float) -> BatchTotals:
+    reports: dict[str, SubmissionReport] = {}
+    statuses: dict[str, str] = {}
+    problems: dict[str, str] = {}
+    for student in students:
+        entry = state.get(student.id, {})
+        statuses[student.id] = entry.get("status", "grader-error")
+        if statuses[student.id] == "grader-error":
+            problems[student.id] = entry.get("problem", "not graded")
+        elif (out / f"{student.id}.json").exists():
+            reports[student.id] = jsonreport.load(out / f"{student.id}.json")
+    rows = [(s.id, statuses[s.id], reports.get(s.id)) for s in students]
+    write_atomic(out / "grades.csv", grades_csv(rows, check_names))
+    template = _template_source(assignment)
+    groups = similarity.near_identical({s.id: _source(s, assignment.name) for s in students}, template)
+    overview = summary.compute(assignment.name, reports, statuses, problems, groups)
+    write_atomic(out / "summary" / "summary.md", summary.to_markdown(overview))
+    write_atomic(out / "summary" / "index.html", summary.to_html(overview))
+    write_atomic(out / "summary" / "summary.json", summary.to_json(overview))
+    return BatchTotals(
+        students=len(students), graded=graded, skipped=len(students) - graded, grader_errors=len(problems),
+        seconds=round(time.monotonic() - started, 2), mean=overview.mean, max_score=overview.max_score)
+
+
+def _template_source(assignment: Assignment) -> str:
+    template = assignment.folder / f"{assignment.name}.py"
+    return template.read_text(encoding="utf-8") if template.is_file() else ""

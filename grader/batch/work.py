@@ -1,0 +1,88 @@
+"""Grading one student: the unit of work every executor runs.
+
+A job is plain data, so it can travel to a process pool or a Dask worker. The
+process that runs it keeps one fork server per assignment for all the jobs it
+gets, so a submission costs a fork, not an interpreter and a torch import.
+Whatever goes wrong with one student becomes that student's outcome.
+"""
+
+from __future__ import annotations
+
+import atexit
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from grader.api import grade, report_without_submission
+from grader.course import Assignment, load_assignment
+from grader.errors import GraderError, UsageError
+from grader.model import LoadNote, SubmissionReport
+from grader.sandbox.client import ForkServer
+from grader.sandbox.session import Limits
+from grader.submission import locate
+
+Status = Literal["passed", "failed", "no-submission", "grader-error"]
+
+
+@dataclass(frozen=True)
+class Job:
+    course: str
+    assignment: str
+    student: str
+    path: str
+    seed: int | None = None
+    device: str = "auto"
+    protected: tuple[str, ...] = ()
+    limits: Limits | None = None  # instead of the assignment's
+
+
+@dataclass(frozen=True)
+class Done:
+    student: str
+    status: Status
+    report: SubmissionReport | None
+    problem: str = ""
+    seconds: float = 0.0
+
+
+_prepared: dict[tuple[str, str], tuple[Assignment, ForkServer]] = {}
+
+
+def _prepare(job: Job) -> tuple[Assignment, ForkServer]:
+    key = (job.course, job.assignment)
+    if key not in _prepared:
+        assignment = load_assignment(Path(job.course), job.assignment)
+        server = ForkServer(assignment.preload, assignment.threads)
+        atexit.register(server.close)
+        _prepared[key] = (assignment, server)
+    return _prepared[key]
+
+
+def run(job: Job) -> Done:
+    started = time.perf_counter()
+    try:
+        assignment, server = _prepare(job)
+        try:
+            path, remark = locate(Path(job.path), assignment.name)
+        except UsageError as exc:
+            report = report_without_submission(assignment, f"No submission to grade: {exc}", seed=job.seed,
+                                               device=job.device, shown_as=Path(job.path).name)
+            return Done(job.student, "no-submission", report, seconds=time.perf_counter() - started)
+        notes = (LoadNote("file", path.name, remark),) if remark else ()
+        shown = str(path.relative_to(Path(job.path).parent))
+        report = grade(assignment, path, seed=job.seed, device=job.device, server=server,
+                       protected=tuple(Path(p) for p in job.protected), shown_as=shown, notes=notes,
+                       limits=job.limits)
+        status: Status = "passed" if report.all_passed else "failed"
+        return Done(job.student, status, report, seconds=time.perf_counter() - started)
+    except GraderError as exc:
+        # The grader (a check, the sandbox) failed on this student: say so, start afresh for the next.
+        _forget(job)
+        return Done(job.student, "grader-error", None, f"{type(exc).__name__}: {exc}", time.perf_counter() - started)
+
+
+def _forget(job: Job) -> None:
+    prepared = _prepared.pop((job.course, job.assignment), None)
+    if prepared is not None:
+        prepared[1].close()
