@@ -1,0 +1,323 @@
+"""Batch grading against its floor, against nbgrader, and its memory, measured in one run.
+
+    python bench/batch_throughput.py [--small 10] [--large 110] [--repeat 3] [--nbgrader PATH/TO/nbgrader]
+
+Prints these figures for assignment 1 (tensor operations: every submission needs torch, as in the
+nbgrader comparison) and assignment 2 (NumPy only):
+
+1. Isolation cost: the marginal seconds per submission of `grade batch --jobs 1` (from two batch
+   sizes, so start-up cancels out) divided by the same checks called in this process on the
+   same submissions with no sandbox at all (the floor). Both are medians of --repeat runs.
+2. Throughput: submissions per second of `grade batch --jobs 2`, divided by that of
+   `nbgrader autograde` on the same submissions as notebooks with equivalent tests (nbgrader is
+   not a dependency; pass --nbgrader or have it on PATH, in an environment with torch).
+3. Memory: the peak resident memory of the whole batch process tree, at both batch sizes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import types
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from grader.api import load_reference, select  # noqa: E402
+from grader.course import load_assignment  # noqa: E402
+from grader.runner import capture, check_rng  # noqa: E402
+from grader.sandbox.faults import StudentRaised  # noqa: E402
+from grader.student import Call  # noqa: E402
+
+# Students make different mistakes: a few variants of each example, all of which finish normally.
+VARIANTS = {
+    "assignment1": [
+        ("", ""),
+        ("return torch.tensor(values)", "return torch.Tensor(values)"),
+        ("torch.sqrt(torch.sum(v * v))", "torch.sum(v * v)"),
+        ("return torch.cat((x, y), dim=0), torch.cat((x, y), dim=1)",
+         "return torch.cat((x, y), dim=1), torch.cat((x, y), dim=0)"),
+    ],
+    "assignment2": [
+        ("", ""),
+        ("            x[i, j] += y[i, j]", "            x[i, j] -= y[i, j]"),
+        ("    z = 0.", "    z = 1."),
+        ("            x[i, j] = max(x[i, j], 0)", "            x[i, j] = min(x[i, j], 0)"),
+    ],
+}
+
+
+def example(assignment: str) -> Path:
+    return ROOT / "examples" / assignment / "full_marks.py"
+
+
+def submissions(assignment: str, folder: Path, count: int) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    source = example(assignment).read_text()
+    variants = VARIANTS[assignment]
+    paths = []
+    for index in range(count):
+        old, new = variants[index % len(variants)]
+        assert not old or old in source, old
+        path = folder / f"student{index:04d}.py"
+        path.write_text(f"# student {index}\n" + (source.replace(old, new) if old else source))
+        paths.append(path)
+    return paths
+
+
+# --- the floor: the same checks, in this process, no sandbox ------------------------------------
+
+
+def _raised(name: str, exc: Exception) -> StudentRaised:
+    """What the sandbox reports for an exception in student code."""
+    return StudentRaised(name, type(exc).__name__, [c.__name__ for c in type(exc).__mro__], str(exc), [])
+
+
+class DirectStudent:
+    """The Student interface checks use, calling the submission's functions directly."""
+
+    def __init__(self, module: types.ModuleType, probes: dict) -> None:
+        self._module, self._probes = module, probes
+
+    def __getattr__(self, name):
+        function = getattr(self._module, name)
+
+        def call(*args, timeout=None, **kwargs):
+            try:
+                return function(*args, **kwargs)
+            except Exception as exc:
+                raise _raised(name, exc) from None
+
+        return call
+
+    def run(self, name, args=(), kwargs=None, *, timeout=None, on=None):
+        try:
+            value = getattr(on or self._module, name)(*args, **(kwargs or {}))
+        except Exception as exc:
+            raise _raised(name, exc) from None
+        return Call(value, list(args), dict(kwargs or {}))
+
+    def probe(self, name, *args, function, timeout=None, **kwargs):
+        try:
+            return self._probes[name](self._module, *args, **kwargs)
+        except Exception as exc:
+            raise _raised(function, exc) from None
+
+
+def floor_seconds(assignment_name: str, paths: list[Path]) -> tuple[float, float]:
+    """(wall, CPU) seconds per submission of the checks run in this process, on one thread as the workers are."""
+    import torch
+
+    torch.set_num_threads(1)
+    assignment = load_assignment(ROOT, assignment_name)
+    checks = select(assignment.checks(), ())
+    reference = load_reference(assignment)
+    namespace: dict = {"__name__": "_bench_probes"}
+    if assignment.probes is not None:
+        exec(compile(assignment.probes.read_text(), str(assignment.probes), "exec"), namespace)
+    probes = {k: v for k, v in namespace.items() if callable(v) and getattr(v, "__code__", None)
+              and v.__code__.co_varnames[:1] == ("student",)}
+    started = cpu = None
+    for index, path in enumerate([paths[0]] + paths):  # the first is a warm-up
+        if index == 1:
+            started, cpu = time.perf_counter(), time.process_time()
+        module = types.ModuleType("submission")
+        exec(compile(path.read_text(), str(path), "exec"), module.__dict__)
+        student = DirectStudent(module, probes)
+        for spec in checks:
+            fixtures = {"student": lambda: student, "rng": lambda spec=spec: check_rng(assignment.seed, spec.name),
+                        "device": lambda: "cpu", "seed": lambda: assignment.seed, "reference": lambda: reference}
+            capture(spec, fixtures, None)
+    return (time.perf_counter() - started) / len(paths), (time.process_time() - cpu) / len(paths)
+
+
+# --- grade batch, timed, with the peak memory of its process tree --------------------------------
+
+
+def tree_rss(root: int) -> int:
+    children: dict[int, list[int]] = {}
+    sizes: dict[int, int] = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as stat:
+                parent = int(stat.read().rsplit(b")", 1)[1].split()[1])
+            with open(f"/proc/{name}/statm") as statm:
+                sizes[int(name)] = int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            children.setdefault(parent, []).append(int(name))
+        except (OSError, ValueError, IndexError):
+            continue
+    total, pending = 0, [root]
+    while pending:
+        pid = pending.pop()
+        total += sizes.get(pid, 0)
+        pending.extend(children.get(pid, []))
+    return total
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_batch(assignment: str, folder: Path, out: Path, jobs: int) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds of the whole process tree, and its peak resident memory."""
+    command = [shutil.which("grade") or "grade", "batch", assignment, str(folder), "--out", str(out),
+               "--jobs", str(jobs), "--force"]
+    started, cpu = time.perf_counter(), _children_cpu()
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak = 0
+    stop = threading.Event()
+
+    def sample():
+        nonlocal peak
+        while not stop.is_set():
+            peak = max(peak, tree_rss(process.pid))
+            stop.wait(0.05)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    process.wait()
+    stop.set()
+    sampler.join()
+    if process.returncode != 0:
+        sys.exit(f"grade batch failed with exit status {process.returncode}")
+    return time.perf_counter() - started, _children_cpu() - cpu, peak
+
+
+# --- nbgrader, on the same submissions as notebooks -------------------------------------------------
+
+NB_TESTS = [
+    "assert tensor_from_list([[1, 2], [3, 4]]).dtype == torch.int64",
+    "a = np.arange(6.0)\nt = tensor_sharing_memory(a)\na[0] = 9\nassert t[0] == 9",
+    "t = torch.ones(2, 3, requires_grad=True)\nassert np.array_equal(numpy_from_tensor(t), np.ones((2, 3)))",
+    "t = torch.rand(3, 4)\nr = like(t)\nassert torch.equal(r['zeros'], torch.zeros_like(t)) and r['rand'].shape == t.shape",
+    "assert tensor_info(torch.rand(3, 4))['shape'] == (3, 4)",
+    "x, y = torch.rand(4) + 0.5, torch.tensor([1, 2, 3, 1])\nassert torch.allclose(elementwise(x, y)[4], x ** y)",
+    "x, y = torch.rand(3, 4), torch.rand(3, 4)\nassert torch.equal(concatenate(x, y)[0], torch.cat((x, y), 0))",
+    "x = torch.rand(4, 5)\nassert torch.equal(pick(x)['column_1'], x[:, 1])",
+    "x = torch.rand(4, 3)\ny = fill_rows(x.clone(), 2.0)\nassert (y[:2] == 2).all() and torch.equal(y[2:], x[2:])",
+    "assert flatten_samples(torch.rand(5, 3, 4)).shape == (5, 12)",
+    "assert [len(b) for b in make_batches(torch.rand(300, 2))] == [128, 128, 44]",
+    "v = torch.rand(6)\nassert torch.allclose(vector_norms(v)[1], torch.linalg.vector_norm(v))",
+    "m = torch.rand(3, 5)\nassert torch.allclose(frobenius_norm(m), torch.linalg.matrix_norm(m))",
+    "m = torch.rand(4, 4)\nassert is_symmetric(m + m.T) and not is_symmetric(m)",
+    "q, _ = torch.linalg.qr(torch.rand(4, 4, dtype=torch.float64))\nassert is_orthogonal(q)",
+    "a, b = torch.rand(2, 3), torch.rand(3, 4)\nassert torch.allclose(matrix_product(a, b), a @ b)",
+    "a = torch.rand(2, 5)\nassert torch.equal(transpose(a), a.T)",
+]
+
+
+def nbgrader_course(root: Path, paths: list[Path]) -> None:
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    def cell(source, kind, grade_id):
+        meta = {"grade_id": grade_id, "schema_version": 3, "locked": kind == "test",
+                "solution": kind == "solution", "grade": kind == "test"}
+        if kind == "test":
+            meta["points"] = 1
+        return new_code_cell(source, metadata={"nbgrader": meta})
+
+    def notebook(solution: str):
+        nb = new_notebook()
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nb.cells = [cell(solution, "solution", "solution")] + [
+            cell("import numpy as np\nimport torch\n" + test, "test", f"test{i}") for i, test in enumerate(NB_TESTS)]
+        return nb
+
+    root.mkdir(parents=True)
+    (root / "nbgrader_config.py").write_text(
+        f'c = get_config()\nc.CourseDirectory.course_id = "bench"\nc.CourseDirectory.root = {str(root)!r}\n'
+        "c.ExecutePreprocessor.timeout = 300\n")
+    (root / "source" / "ps1").mkdir(parents=True)
+    source = example("assignment1").read_text()
+    nbformat.write(notebook("### BEGIN SOLUTION\n" + source + "\n### END SOLUTION"), root / "source" / "ps1" / "ps1.ipynb")
+    for path in paths:
+        target = root / "submitted" / path.stem / "ps1"
+        target.mkdir(parents=True)
+        nbformat.write(notebook(path.read_text()), target / "ps1.ipynb")
+
+
+def nbgrader_seconds(nbgrader: str, paths: list[Path], work: Path) -> float:
+    root = work / "nbgrader-course"
+    nbgrader_course(root, paths)
+    # nbgrader runs tools (alembic) installed beside it: its environment's bin comes first on PATH.
+    env = {**os.environ, "PATH": f"{Path(nbgrader).resolve().parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    quiet = {"cwd": root, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env}
+    subprocess.run([nbgrader, "generate_assignment", "ps1", "--force"], check=True, **quiet)
+    started = time.perf_counter()
+    subprocess.run([nbgrader, "autograde", "ps1", "--create", "--force"], check=True, **quiet)
+    return time.perf_counter() - started
+
+
+def measure(assignment: str, args, work: Path) -> list[Path]:
+    small = submissions(assignment, work / assignment / "small", args.small)
+    large = submissions(assignment, work / assignment / "large", args.large)
+    floors = [floor_seconds(assignment, large) for _ in range(args.repeat)]
+    floor, floor_cpu = (statistics.median(values) for values in zip(*floors))
+    runs, cpu_runs = [], []
+    extra = args.large - args.small
+    for _ in range(args.repeat):
+        one_small, cpu_small, memory_small = run_batch(assignment, small[0].parent, work / assignment / "out1", 1)
+        one_large, cpu_large, memory_large = run_batch(assignment, large[0].parent, work / assignment / "out2", 1)
+        runs.append((one_large - one_small) / extra)
+        cpu_runs.append((cpu_large - cpu_small) / extra)
+    marginal, marginal_cpu = statistics.median(runs), statistics.median(cpu_runs)
+    two_large, _, _ = run_batch(assignment, large[0].parent, work / assignment / "out3", 2)
+    print(f"== {assignment} ({len(VARIANTS[assignment])} submission variants)")
+    print(f"floor, in-process without isolation:     {floor * 1000:7.1f} ms wall, {floor_cpu * 1000:.1f} ms CPU "
+          "per submission")
+    print(f"grade batch --jobs 1, marginal:           {marginal * 1000:7.1f} ms wall, {marginal_cpu * 1000:.1f} ms CPU "
+          f"per submission (wall runs: {', '.join(f'{r * 1000:.0f}' for r in runs)} ms)")
+    print(f"isolation cost (batch / floor), CPU:      {marginal_cpu / floor_cpu:7.2f}x   (target: at most 3)")
+    print(f"isolation cost (batch / floor), wall:     {marginal / floor:7.2f}x")
+    print(f"grade batch --jobs 2 throughput:          {args.large / two_large:7.2f} submissions/s "
+          f"({two_large:.1f} s for {args.large})")
+    print(f"peak memory of the batch process tree:    {memory_small / 2**20:7.0f} MB for {args.small}, "
+          f"{memory_large / 2**20:.0f} MB for {args.large} submissions")
+    return large
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", type=int, default=10)
+    parser.add_argument("--large", type=int, default=110)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--assignments", nargs="+", default=["assignment1", "assignment2"])
+    parser.add_argument("--nbgrader", default=shutil.which("nbgrader"), help="the nbgrader command to compare with")
+    parser.add_argument("--nbgrader-students", type=int, default=6)
+    args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} CPUs")
+    with tempfile.TemporaryDirectory() as temporary:
+        work = Path(temporary)
+        measured = {assignment: measure(assignment, args, work) for assignment in args.assignments}
+        if "assignment1" in measured and args.nbgrader:
+            large = measured["assignment1"]
+            ours_seconds, _, _ = run_batch("assignment1", large[0].parent, work / "out-nb-compare", 2)
+            ours = len(large) / ours_seconds
+            count = args.nbgrader_students
+            seconds = nbgrader_seconds(args.nbgrader, large[:count], work)
+            theirs = count / seconds
+            print("== assignment1 against nbgrader autograde (same submissions, equivalent tests)")
+            print(f"grade batch --jobs 2 throughput:          {ours:7.2f} submissions/s ({ours_seconds:.1f} s for "
+                  f"{len(large)}, start-up included)")
+            print(f"nbgrader autograde throughput:            {theirs:7.2f} submissions/s ({seconds:.1f} s for {count})")
+            print(f"throughput ratio (grade batch / nbgrader): {ours / theirs:6.1f}x   (target: at least 20)")
+        elif "assignment1" in measured:
+            print("nbgrader autograde: not measured (install nbgrader with torch and pass --nbgrader PATH)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
