@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -60,3 +62,12 @@ def by_name(report):
 
 def function_results(report, function):
     return [r for r in report.results if function in r.functions]
+
+
+@pytest.fixture
+def world_dir():
+    """A folder every user can enter (pytest's tmp_path sits in a folder only its owner can)."""
+    folder = Path(tempfile.mkdtemp(prefix="grader-test-"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)

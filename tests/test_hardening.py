@@ -1,8 +1,11 @@
 """The pieces of the worker lock-down that can be checked without a worker."""
 
+import os
 import struct
 
 import pytest
+
+from grader.errors import UsageError
 
 from grader.sandbox import hardening
 
@@ -55,3 +58,54 @@ def test_seccomp_program_lets_a_worker_signal_only_itself():
 def test_protection_describes_its_layers():
     assert hardening.Protection(7, True, True).describe() == "landlock ABI 7, seccomp, audit hook"
     assert hardening.Protection(0, False, True).describe() == "no landlock, no seccomp, audit hook"
+
+
+def _fresh_identity(monkeypatch, value=None, root=True, readable=True, paths=None):
+    hardening._identity.cache_clear()
+    monkeypatch.setattr(hardening.os, "geteuid", lambda: 0 if root else 1000)
+    if value is None:
+        monkeypatch.delenv(hardening.SANDBOX_USER_ENV, raising=False)
+    else:
+        monkeypatch.setenv(hardening.SANDBOX_USER_ENV, value)
+    if paths is not None:
+        monkeypatch.setattr(hardening, "_interpreter_paths", lambda: paths)
+    return hardening.sandbox_identity()
+
+
+@pytest.fixture
+def private_and_public(world_dir):
+    private = world_dir / "private"
+    public = world_dir / "public"
+    private.mkdir(mode=0o700)
+    public.mkdir(mode=0o755)
+    return str(private), str(public)
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid"), reason="POSIX users")
+def test_workers_become_nobody_as_root_only_when_nobody_can_read_python(monkeypatch, private_and_public):
+    private, public = private_and_public
+    try:
+        assert _fresh_identity(monkeypatch, paths=[public]).name == "nobody"
+        assert _fresh_identity(monkeypatch, paths=[public, private]) is None  # would break imports: stay
+        assert _fresh_identity(monkeypatch, root=False, paths=[public]) is None  # only root can switch
+        assert _fresh_identity(monkeypatch, "none", paths=[public]) is None
+        with pytest.raises(UsageError, match="cannot read"):
+            _fresh_identity(monkeypatch, "nobody", paths=[public, private])
+        with pytest.raises(UsageError, match="not a user"):
+            _fresh_identity(monkeypatch, "no-such-user-here", paths=[public])
+    finally:
+        hardening._identity.cache_clear()
+
+
+def test_can_read_follows_owner_group_and_other_bits(world_dir):
+    nobody = hardening.Identity("nobody", 65534, 65534)
+    folder = world_dir / "a" / "b"
+    folder.mkdir(parents=True)
+    for path in (world_dir / "a", folder):
+        path.chmod(0o755)
+    assert hardening.can_read(str(folder), nobody)
+    (world_dir / "a").chmod(0o754)  # others may list a but not enter it
+    assert not hardening.can_read(str(folder), nobody)
+    owner = hardening.Identity("owner", os.stat(world_dir).st_uid, 12345)
+    (world_dir / "a").chmod(0o700)
+    assert hardening.can_read(str(folder), owner) and not hardening.can_read(str(folder), nobody)

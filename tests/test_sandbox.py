@@ -18,10 +18,12 @@ LIMITS = Limits(call_timeout=2.0, load_timeout=5.0, memory_mb=256, output_kb=4)
 def start(server, tmp_path):
     sessions = []
 
-    def make(source, *, limits=LIMITS, protected=(), rules=None, probes=None):
+    def make(source, *, limits=LIMITS, protected=(), rules=None, probes=None, identity=None):
         probe_unit = Unit("", "probes.py", textwrap.dedent(probes)) if probes else None
         session = Session(server, [Unit("", "student.py", textwrap.dedent(source))], "student", limits=limits,
                           protected=tuple(str(p) for p in protected), rules=rules, probes=probe_unit)
+        if identity is not None:
+            session.identity = identity
         sessions.append(session)
         session.start()
         return session
@@ -207,6 +209,32 @@ def test_network_and_signals_to_others_are_refused(start):
         with pytest.raises(faults.StudentRaised) as caught:
             call(session, name)
         assert caught.value.is_a("SandboxViolation"), name
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() != 0, reason="only root can run workers as another user")
+def test_as_root_student_code_runs_as_an_unprivileged_user(start, world_dir):
+    secret = world_dir / "root-only.txt"
+    secret.write_text("staff only")
+    secret.chmod(0o600)  # only its mode stands between the worker and the file: no protected path covers it
+    nobody = hardening.Identity("nobody", 65534, 65534)
+    session = start("""
+        import os
+        def whoami():
+            return os.getuid(), os.getgid(), os.getgroups()
+        def read(path):
+            with open(path) as f:
+                return f.read()
+        def write_here():
+            with open("mine.txt", "w") as f:
+                f.write("ok")
+            return open("mine.txt").read()
+    """, identity=nobody)
+    assert session.loaded.protection.startswith("user nobody")
+    assert call(session, "whoami").value == (65534, 65534, [])
+    assert call(session, "write_here").value == "ok"
+    with pytest.raises(faults.StudentRaised) as caught:
+        call(session, "read", str(secret))
+    assert caught.value.is_a("PermissionError")
 
 
 KERNEL = pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="Linux kernel layers only")

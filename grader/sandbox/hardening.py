@@ -3,6 +3,9 @@
 Layers, each applied where the platform offers it, each sufficient against a
 different kind of attempt:
 
+0. Identity (POSIX, when the grader runs as root): the worker becomes an
+   unprivileged user, so even a hole in every layer below leaves it unable to
+   read files only root may read or to touch the grading process.
 1. Resource limits (all POSIX): data memory, file size, no core dumps.
 2. Landlock (Linux 5.13+): the kernel refuses reads under protected paths (the
    hidden reference, other students' work) and writes anywhere but the
@@ -24,6 +27,7 @@ import ctypes
 import functools
 import os
 import platform
+import pwd
 import resource
 import signal
 import struct
@@ -63,9 +67,11 @@ class Protection:
     landlock_abi: int
     seccomp: bool
     audit_hook: bool
+    user: str = ""
 
     def describe(self) -> str:
-        parts = [f"landlock ABI {self.landlock_abi}" if self.landlock_abi else "no landlock"]
+        parts = [self.user] if self.user else []
+        parts.append(f"landlock ABI {self.landlock_abi}" if self.landlock_abi else "no landlock")
         parts.append("seccomp" if self.seccomp else "no seccomp")
         parts.append("audit hook" if self.audit_hook else "no audit hook")
         return ", ".join(parts)
@@ -89,18 +95,118 @@ def prepare(protected: tuple[str, ...] = ()) -> None:
     _trusted_code_roots()
 
 
+SANDBOX_USER_ENV = "GRADER_SANDBOX_USER"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The user a worker runs student code as."""
+
+    name: str
+    uid: int
+    gid: int
+
+
+def sandbox_identity() -> Identity | None:
+    """Who workers become, or None to stay who the grader is.
+
+    Only root can become another user. $GRADER_SANDBOX_USER names the user;
+    ``none`` keeps workers as root (the other layers stay on). Unset, workers
+    become ``nobody`` when nobody can read the Python installation (a system
+    Python can be; one under /root cannot, and a worker that cannot import the
+    standard library would fail in ways a student cannot understand).
+    """
+    if os.name != "posix" or os.geteuid() != 0:
+        return None
+    return _identity(os.environ.get(SANDBOX_USER_ENV, "").strip())
+
+
+@functools.lru_cache(maxsize=8)
+def _identity(requested: str) -> Identity | None:
+    from grader.errors import UsageError
+
+    if requested.lower() == "none":
+        return None
+    try:
+        entry = pwd.getpwnam(requested or "nobody")
+    except KeyError:
+        if not requested:
+            return None
+        raise UsageError(f"${SANDBOX_USER_ENV} names {requested!r}, which is not a user on this machine "
+                         "(create it, or set it to none to run student code as root)") from None
+    if entry.pw_uid == 0:
+        return None
+    identity = Identity(entry.pw_name, entry.pw_uid, entry.pw_gid)
+    blocked = [path for path in _interpreter_paths() if not can_read(path, identity)]
+    if blocked and requested:
+        raise UsageError(f"${SANDBOX_USER_ENV} is {requested!r}, but that user cannot read {blocked[0]}, which "
+                         "student code needs (install Python where other users can read it, or set it to none)")
+    return None if blocked else identity
+
+
+def _interpreter_paths() -> list[str]:
+    import sysconfig
+
+    import grader
+
+    paths = sysconfig.get_paths()
+    found = {paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib") if key in paths}
+    found.add(os.path.dirname(os.path.abspath(grader.__file__)))
+    return sorted(p for p in found if os.path.isdir(p))
+
+
+def can_read(path: str, identity: Identity) -> bool:
+    """Whether identity (with no supplementary groups) can reach path and list it, by its permission bits."""
+    path = os.path.realpath(path)
+    parts = path.split(os.sep)
+    for depth in range(1, len(parts) + 1):
+        folder = os.sep.join(parts[:depth]) or os.sep
+        need = 0o5 if depth == len(parts) else 0o1  # read and enter the folder itself, enter its parents
+        try:
+            info = os.stat(folder)
+        except OSError:
+            return False
+        if info.st_uid == identity.uid:
+            bits = info.st_mode >> 6
+        elif info.st_gid == identity.gid:
+            bits = info.st_mode >> 3
+        else:
+            bits = info.st_mode
+        if bits & need != need:
+            return False
+    return True
+
+
+def become(identity: Identity | None) -> str:
+    """Switch the worker to identity for good; says who it runs as, for the report's details.
+
+    Where the kernel refuses (a container without CAP_SETUID), the worker goes
+    on as it is: the other layers do not depend on this one.
+    """
+    if identity is None:
+        return f"uid {os.getuid()}"
+    try:
+        os.setgroups([])
+        os.setresgid(identity.gid, identity.gid, identity.gid)
+        os.setresuid(identity.uid, identity.uid, identity.uid)
+    except OSError as exc:
+        return f"uid {os.getuid()} (could not become {identity.name}: {exc.strerror})"
+    return f"user {identity.name}"
+
+
 def die_with_parent() -> None:
     """Ask the kernel to kill this process when its parent dies (Linux only)."""
     if sys.platform.startswith("linux"):
         _libc().prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
-def apply(policy: Policy, student_files: frozenset[str]) -> Protection:
+def apply(policy: Policy, student_files: frozenset[str], identity: Identity | None = None) -> Protection:
+    user = become(identity)  # first: seccomp forbids changing identity afterwards
     _limit_resources(policy)
     abi = _landlock(policy) if sys.platform.startswith("linux") else 0
     seccomp = _seccomp() if sys.platform.startswith("linux") else False
     install_audit_hook(policy, student_files)
-    return Protection(landlock_abi=abi, seccomp=seccomp, audit_hook=True)
+    return Protection(landlock_abi=abi, seccomp=seccomp, audit_hook=True, user=user)
 
 
 # --- resource limits --------------------------------------------------------

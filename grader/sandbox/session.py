@@ -10,7 +10,9 @@ that failure without trying again.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -18,7 +20,7 @@ from typing import Any
 
 from grader.errors import GraderError
 from grader.model import LoadNote
-from grader.sandbox import faults
+from grader.sandbox import faults, hardening
 from grader.sandbox.client import (
     ForkServer, TransportLimits, Worker, WorkerGarbled, WorkerGone, WorkerOverMemory, WorkerTimedOut,
 )
@@ -95,6 +97,7 @@ class Session:
         # Functions that hung once are not run again: a second wait would only
         # make the report slower, not different.
         self._hung: dict[str, float] = {}
+        self.identity = hardening.sandbox_identity()
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -105,6 +108,8 @@ class Session:
 
     def _config(self) -> dict:
         self._scratch = tempfile.mkdtemp(prefix="grader-work-")
+        if self.identity is not None:  # the worker's own folder, once it is no longer root
+            os.chown(self._scratch, self.identity.uid, self.identity.gid)
         memory = self.limits.memory_mb * 1024 * 1024
         return {
             "module_name": self.module_name,
@@ -116,6 +121,7 @@ class Session:
             "rules": {rule: list(functions) for rule, functions in self.rules.items()},
             "threads": self.threads,
             "probes": {"filename": self.probes.filename, "source": self.probes.source} if self.probes else None,
+            "identity": dataclasses.asdict(self.identity) if self.identity is not None else None,
             "env": {"HOME": self._scratch, "TMPDIR": self._scratch, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"},
         }
 

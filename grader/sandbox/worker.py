@@ -338,7 +338,9 @@ def run(sock: socket.socket) -> None:
         memory_bytes=config.get("memory_bytes"),
         file_bytes=config.get("file_bytes", 64 * 1024 * 1024),
     )
-    protection = hardening.apply(policy, submission.filenames)
+    identity = config.get("identity")
+    protection = hardening.apply(policy, submission.filenames,
+                                 hardening.Identity(**identity) if isinstance(identity, dict) else None)
 
     parsed, notes = parse(submission)
     findings = staticscan.scan(parsed, config.get("rules", {}))
