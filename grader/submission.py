@@ -8,11 +8,13 @@ that cannot be read at all is not a usage error: it is the student's result.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from grader.errors import UsageError
 from grader.model import LoadNote
@@ -39,15 +41,22 @@ class Submission:
     problem: str | None = None
 
 
-def locate(path: Path, assignment: str) -> tuple[Path, str | None]:
-    """The file to grade for path, and a remark when a choice had to be made."""
+TEMPLATE_HASHES = "templates.sha256"
+
+
+def locate(path: Path, assignment: str, templates: Path | None = None) -> tuple[Path, str | None]:
+    """The file to grade for path, and a remark when a choice had to be made.
+
+    templates: the folder with the assignment's templates; when path holds
+    both a .py and an .ipynb, the one that differs from its template wins.
+    """
     if path.is_file():
         return path, None
     if not path.is_dir():
         raise UsageError(f"{path} does not exist; give a .py or .ipynb file, or a folder holding one.")
     found = [p for p in (path / f"{assignment}.py", path / f"{assignment}.ipynb") if p.is_file()]
     if found:
-        return choose(found)
+        return choose(found, unchanged_templates(templates, path))
     candidates = sorted(p for p in path.iterdir() if p.suffix in (".py", ".ipynb") and p.is_file())
     if len(candidates) == 1:
         return candidates[0], None
@@ -55,13 +64,58 @@ def locate(path: Path, assignment: str) -> tuple[Path, str | None]:
     raise UsageError(f"{path} has no {assignment}.py or {assignment}.ipynb (it has {names}).")
 
 
-def choose(found: list[Path]) -> tuple[Path, str | None]:
-    """Of a .py and an .ipynb of the same assignment, the one changed last."""
+def choose(found: list[Path], is_template: Callable[[Path], bool] | None = None) -> tuple[Path, str | None]:
+    """Of a .py and an .ipynb of the same assignment, the one the student worked on.
+
+    That is the only one that is not still the unchanged template, when
+    is_template can tell (a fresh git checkout gives both files the same
+    time); otherwise the one changed last.
+    """
     if len(found) == 1:
         return found[0], None
+    if is_template is not None:
+        edited = [p for p in found if not is_template(p)]
+        if len(edited) == 1:
+            other = next(p for p in found if p != edited[0])
+            return edited[0], (f"found both {edited[0].name} and {other.name}; graded {edited[0].name}, since "
+                               f"{other.name} is still the unchanged template")
     newest = max(found, key=lambda p: p.stat().st_mtime)
     other = next(p for p in found if p != newest)
     return newest, f"found both {newest.name} and {other.name}; graded {newest.name}, the one changed most recently"
+
+
+def unchanged_templates(templates: Path | None, folder: Path) -> Callable[[Path], bool] | None:
+    """How to tell a file in folder that is still the assignment's template.
+
+    By comparison with the templates folder when it is another folder; in the
+    templates folder itself (a student's own copy), by the hashes a release
+    recorded there when it was made.
+    """
+    if templates is None:
+        return None
+    if folder.resolve() != templates.resolve():
+        return lambda path: _same_bytes(path, templates / path.name)
+    try:
+        lines = (templates / TEMPLATE_HASHES).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    recorded = {name.strip(): digest for digest, _, name in (line.partition("  ") for line in lines) if name}
+    return lambda path: recorded.get(path.name) == file_hash(path)
+
+
+def file_hash(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _same_bytes(path: Path, template: Path) -> bool:
+    try:
+        return template.is_file() and template.stat().st_size == path.stat().st_size \
+            and template.read_bytes() == path.read_bytes()
+    except OSError:
+        return False
 
 
 def read(path: Path) -> Submission:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from grader.model import CheckResult, SubmissionReport, format_points
-from grader.report.text import by_function
+from grader.report.text import by_function, curve_lines
 
 STATUS_WORDS = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "timeout": "TIMEOUT"}
 
@@ -55,3 +55,32 @@ def view(report: SubmissionReport) -> Feedback:
         hidden_line=hidden_line,
         hidden_failures=tuple((r.title, r.message) for r in hidden if not r.passed),
     )
+
+
+def check_text(result: CheckResult, assignment: str = "") -> str:
+    """One check as plain text for a platform's per-test box: what went wrong, what the code printed.
+
+    Hidden checks carry only their message (results keep no output or curves
+    for them). Visible ones say how to rerun just that check.
+    """
+    parts = [f"{STATUS_WORDS[result.status]} {points(result)}"]
+    if result.message:
+        parts.append(result.message)
+    if result.output:
+        parts.append("Your code printed:\n" + result.output.rstrip("\n"))
+    if result.curves:
+        parts.append("\n".join(line.strip() for line in curve_lines(result.curves, 80, "", True)))
+    if assignment and result.visibility == "visible":
+        parts.append(f"Run this check alone: grade {assignment} --only {result.name}")
+    return "\n\n".join(parts)
+
+
+def overview_text(report: SubmissionReport) -> str:
+    """The lines a platform shows above the checks: total, loading notes, hidden checks not run."""
+    page = view(report)
+    lines = [page.total]
+    if page.notes:
+        lines += ["", "Notes on loading your file:"] + [f"- {note}" for note in page.notes]
+    if page.hidden_line:
+        lines += ["", page.hidden_line]
+    return "\n".join(lines)
