@@ -1,9 +1,15 @@
 """The ``grade`` command line: parse, call the library, write, map to an exit code.
 
-    grade ASSIGNMENT [--submission PATH] [--json FILE] [--seed N] [--device auto|cpu|cuda]
+    grade ASSIGNMENT [--submission PATH] [--format FORMAT] [--output FILE] [--seed N] [--device ...]
+    grade batch ASSIGNMENT SUBMISSIONS_DIR --out DIR
+    grade release ASSIGNMENT --out DIR
+    grade gradescope ASSIGNMENT --out FILE.zip
+    grade classroom50 ASSIGNMENT --out DIR
 
 Exit status: 0 every check passed; 1 some check lost points (a broken
 submission included); 2 a usage or configuration problem, with what to do.
+The platform formats (gradescope, classroom50, github) exit 0 once grading
+is done whatever the score: the platform reads the score from the files.
 """
 
 from __future__ import annotations
@@ -16,12 +22,17 @@ from enum import IntEnum
 from pathlib import Path
 
 from grader import __version__
-from grader.api import DEVICES, grade
+from grader.api import DEVICES, grade, report_without_submission
 from grader.course import find_course, load_assignment
 from grader.errors import GraderError, UsageError
 from grader.model import LoadNote, SubmissionReport
-from grader.report import jsonreport, text
-from grader.submission import choose, locate
+from grader.report import classroom50, github, gradescope, jsonreport, junit, text
+from grader.report.jsonreport import write_atomic
+from grader.submission import choose, locate, unchanged_templates
+
+FORMATS = ("text", "json", "gradescope", "classroom50", "github", "junit")
+# Formats read by a platform that takes the score from the file, not from the exit status.
+_PLATFORM_FORMATS = ("gradescope", "classroom50", "github")
 
 
 class ExitCode(IntEnum):
@@ -44,6 +55,15 @@ def _grade_parser() -> argparse.ArgumentParser:
     parser.add_argument("--submission", type=Path, metavar="PATH",
                         help="a .py or .ipynb file, or a folder holding one "
                              "(default: assignments/ASSIGNMENT/ASSIGNMENT.py or .ipynb)")
+    parser.add_argument("--format", choices=FORMATS, default="text",
+                        help="text (default); json; gradescope (results.json); classroom50 (result.json and "
+                             "release-body.md); github (the grading reporter's step output and a job summary); "
+                             "junit (JUnit XML for CI systems)")
+    parser.add_argument("--output", type=Path, metavar="PATH",
+                        help="write the format to PATH instead of stdout, and print the text report "
+                             "(classroom50: the folder for its two files, default: here)")
+    parser.add_argument("--hidden-visibility", choices=gradescope.VISIBILITIES, default="after_published",
+                        help="gradescope: when students see hidden checks (default: after_published)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the report as JSON to FILE ('-' for stdout)")
     parser.add_argument("--seed", type=int, metavar="N", help="seed for the random inputs (reproduces a run)")
     parser.add_argument("--device", choices=DEVICES, default="auto", help="where tensors go (default: auto)")
@@ -60,7 +80,7 @@ def _default_submission(folder: Path, name: str) -> tuple[Path, str | None]:
     if not found:
         raise UsageError(f"No submission found: expected {folder / name}.py or .ipynb. "
                          "Pass the file to grade with --submission PATH.")
-    return choose(found)
+    return choose(found, unchanged_templates(folder, folder))
 
 
 def _shown(path: Path) -> str:
@@ -72,25 +92,93 @@ def _shown(path: Path) -> str:
 
 def run_grade(argv: list[str]) -> int:
     args = _grade_parser().parse_args(argv)
+    if args.format == "github" and args.output is not None:
+        raise UsageError("--format github writes where the runner says ($GITHUB_OUTPUT, $GITHUB_STEP_SUMMARY); "
+                         "leave out --output")
+    try:
+        report = _grade_from_args(args)
+    except GraderError as exc:
+        if args.format == "gradescope" and args.output is not None:
+            write_atomic(args.output, gradescope.failure(str(exc)))
+        raise
+    _write(report, args)
+    if args.json is not None and str(args.json) != "-":
+        jsonreport.write(report, args.json)
+    if args.format in _PLATFORM_FORMATS:
+        return ExitCode.OK
+    return exit_code(report)
+
+
+def _grade_from_args(args: argparse.Namespace) -> SubmissionReport:
     course = find_course(explicit=args.course)
     assignment = load_assignment(course, args.assignment)
-    if args.submission is not None:
-        path, remark = locate(args.submission, assignment.name)
-    else:
-        path, remark = _default_submission(assignment.folder, assignment.name)
+    try:
+        if args.submission is not None:
+            path, remark = locate(args.submission, assignment.name, templates=assignment.folder)
+        else:
+            path, remark = _default_submission(assignment.folder, assignment.name)
+    except UsageError as exc:
+        if args.format not in _PLATFORM_FORMATS:
+            raise
+        # On a platform the folder is whatever the student handed in: nothing gradable is their result.
+        return report_without_submission(assignment, str(exc), seed=args.seed, device=args.device,
+                                         shown_as=_shown(args.submission or assignment.folder),
+                                         only=tuple(args.only))
     notes = (LoadNote("file", path.name, remark),) if remark else ()
-    report = grade(assignment, path, seed=args.seed, device=args.device, shown_as=_shown(path), notes=notes,
-                   only=tuple(args.only))
-    if args.json is not None and str(args.json) == "-":
-        sys.stdout.write(jsonreport.dumps(report))
-    else:
-        colour = sys.stdout.isatty() and "NO_COLOR" not in os.environ and not args.no_color
-        plain = "utf" not in (sys.stdout.encoding or "").lower()
-        sys.stdout.write(text.render(report, width=shutil.get_terminal_size().columns, colour=colour,
-                                     ascii_only=plain))
-        if args.json is not None:
-            jsonreport.write(report, args.json)
-    return exit_code(report)
+    return grade(assignment, path, seed=args.seed, device=args.device, shown_as=_shown(path), notes=notes,
+                 only=tuple(args.only))
+
+
+def _write(report: SubmissionReport, args: argparse.Namespace) -> None:
+    """The report in the format asked for, and the text report wherever the format leaves stdout free."""
+    machine = None
+    if args.format == "json" or (args.format == "text" and args.json is not None and str(args.json) == "-"):
+        machine = jsonreport.dumps(report)
+    elif args.format == "gradescope":
+        machine = gradescope.dumps(report, hidden_visibility=args.hidden_visibility)
+    elif args.format == "junit":
+        machine = junit.render(report)
+    if args.format == "classroom50":
+        folder = args.output or Path.cwd()
+        write_atomic(folder / "result.json", classroom50.dumps(report, os.environ))
+        write_atomic(folder / "release-body.md", classroom50.release_body(report))
+    elif args.format == "github":
+        _write_github(report)
+    elif machine is not None and args.output is None:
+        sys.stdout.write(machine)
+        return
+    elif machine is not None:
+        write_atomic(args.output, machine)
+    elif args.output is not None:  # text to a file
+        write_atomic(args.output, text.render(report, ascii_only=False))
+        return
+    rendered = _text(report, plain=args.format != "text" or args.no_color)
+    if args.format in ("github", "classroom50"):  # the job log: student text must not become commands
+        rendered = github.guarded_log(rendered)
+    sys.stdout.write(rendered)
+
+
+def _text(report: SubmissionReport, plain: bool) -> str:
+    colour = not plain and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    ascii_only = "utf" not in (sys.stdout.encoding or "").lower()
+    return text.render(report, width=shutil.get_terminal_size().columns, colour=colour, ascii_only=ascii_only)
+
+
+def _write_github(report: SubmissionReport) -> None:
+    """The reporter's input as the step output 'result', and the feedback as the job summary."""
+    value = github.encoded(report)
+    output = os.environ.get("GITHUB_OUTPUT")
+    if output:
+        with open(output, "a", encoding="utf-8") as sink:
+            sink.write(f"result={value}\n")
+    else:  # outside Actions: show what the step output would be
+        sys.stdout.write(f"result={value}\n")
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        from grader.report import markdown
+
+        with open(summary, "a", encoding="utf-8") as sink:
+            sink.write(markdown.render(report))
 
 
 def _batch_parser() -> argparse.ArgumentParser:
@@ -113,6 +201,10 @@ def _batch_parser() -> argparse.ArgumentParser:
     parser.add_argument("--executor", choices=("local", "dask"), default="local",
                         help="local processes (default) or a Dask distributed cluster")
     parser.add_argument("--scheduler", metavar="ADDRESS", help="the Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    parser.add_argument("--roster", type=Path, metavar="CSV",
+                        help="Canvas gradebook export; lms/canvas.csv then carries Canvas's own student identifiers")
+    parser.add_argument("--lms-column", metavar="NAME",
+                        help="the assignment's name in the LMS gradebook (default: its title)")
     return parser
 
 
@@ -125,9 +217,59 @@ def run_batch_command(argv: list[str]) -> int:
     course = find_course(explicit=args.course)
     options = BatchOptions(assignment=args.assignment, submissions=args.submissions, out=args.out, jobs=args.jobs,
                            force=args.force, seed=args.seed, device=args.device, executor=args.executor,
-                           scheduler=args.scheduler)
+                           scheduler=args.scheduler, roster=args.roster, lms_column=args.lms_column)
     totals = run_batch(course, options)
     return ExitCode.POINTS_LOST if totals.grader_errors else ExitCode.OK
+
+
+def _packaging_parser(prog: str, description: str, out_help: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("assignment")
+    parser.add_argument("--out", type=Path, required=True, metavar="PATH", help=out_help)
+    parser.add_argument("--course", type=Path, metavar="DIR", help="course folder (default: found from here)")
+    return parser
+
+
+def run_release(argv: list[str]) -> int:
+    from grader.platforms.release import build_release
+
+    parser = _packaging_parser("grade release", "Write what students receive: the template, its notebook twin, "
+                               "README, public checks and the grader; nothing from reference/.",
+                               "a new or empty folder for the release")
+    parser.add_argument("--github", action="store_true",
+                        help="add .github/workflows/classroom.yml, which grades every push with the grading reporter")
+    args = parser.parse_args(argv)
+    files = build_release(find_course(explicit=args.course), args.assignment, args.out, github=args.github)
+    print(f"Wrote the release of {args.assignment} to {args.out} ({len(files)} files).")
+    return ExitCode.OK
+
+
+def run_gradescope(argv: list[str]) -> int:
+    from grader.platforms.gradescope import build_gradescope
+
+    parser = _packaging_parser("grade gradescope", "Build the Gradescope autograder zip (setup.sh, run_autograder, "
+                               "the grader, public and hidden checks, the reference).", "the zip file to write")
+    parser.add_argument("--hidden-visibility", choices=gradescope.VISIBILITIES, default="after_published",
+                        help="when students see hidden checks' results (default: after_published)")
+    args = parser.parse_args(argv)
+    names = build_gradescope(find_course(explicit=args.course), args.assignment, args.out,
+                             hidden_visibility=args.hidden_visibility)
+    print(f"Wrote {args.out} ({len(names)} files). Upload it as the assignment's autograder on Gradescope.")
+    return ExitCode.OK
+
+
+def run_classroom50(argv: list[str]) -> int:
+    from grader.platforms.classroom50 import build_classroom50
+
+    parser = _packaging_parser("grade classroom50", "Build the Classroom 50 bundle (autograder.py, the grader, "
+                               "public and hidden checks, the reference).",
+                               "folder to write the bundle folder into")
+    parser.add_argument("--slug", metavar="SLUG", help="the assignment's slug on Classroom 50 (default: its name)")
+    args = parser.parse_args(argv)
+    bundle = build_classroom50(find_course(explicit=args.course), args.assignment, args.out, slug=args.slug)
+    print(f"Wrote {bundle}. Commit it to your classroom's config repository as "
+          f"CLASSROOM/autograders/{bundle.name}/.")
+    return ExitCode.OK
 
 
 def run_make_notebook(argv: list[str]) -> int:
@@ -136,7 +278,13 @@ def run_make_notebook(argv: list[str]) -> int:
     return notebooks.main(argv)
 
 
-COMMANDS = {"batch": run_batch_command, "make-notebook": run_make_notebook}
+COMMANDS = {
+    "batch": run_batch_command,
+    "release": run_release,
+    "gradescope": run_gradescope,
+    "classroom50": run_classroom50,
+    "make-notebook": run_make_notebook,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,84 @@
+"""What the builders share: the grader's source, the ci/ templates, copying without clutter."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import re
+import shutil
+from pathlib import Path
+
+import grader
+from grader.course import Assignment, load_assignment
+from grader.errors import SpecError, UsageError
+
+SOURCE_ROOT = Path(grader.__file__).resolve().parent.parent
+IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", ".DS_Store", "*.egg-info")
+_PLACEHOLDER = re.compile(r"@[A-Z][A-Z_]*@")
+
+
+def grader_source() -> Path:
+    """The folder holding the grader's pyproject.toml and grader/ package."""
+    if not (SOURCE_ROOT / "pyproject.toml").is_file() or not (SOURCE_ROOT / "ci").is_dir():
+        raise UsageError(f"Packaging needs the grader's source checkout (pyproject.toml and ci/ beside grader/), "
+                         f"but the grader here is installed from {SOURCE_ROOT}. Run it from a clone of the "
+                         "grader's repository, installed with pip install -e.")
+    return SOURCE_ROOT
+
+
+def template(relative: str, values: dict[str, str]) -> str:
+    """A file from ci/ with its @NAME@ placeholders filled; every placeholder must be given."""
+    text = (grader_source() / "ci" / relative).read_text(encoding="utf-8")
+    for name, value in values.items():
+        text = text.replace(f"@{name}@", value)
+    left = sorted(set(_PLACEHOLDER.findall(text)))
+    if left:
+        raise SpecError(f"ci/{relative} has placeholders nobody filled: {', '.join(left)}")
+    return text
+
+
+def torch_version() -> str:
+    """The PyTorch release this grader runs with here (without a local build tag such as +cpu)."""
+    return importlib.metadata.version("torch").split("+")[0]
+
+
+def copy_grader(destination: Path, with_readme: bool = True) -> None:
+    """The grader as an installable project: pyproject.toml, the grader package, and its README."""
+    source = grader_source()
+    destination.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(source / "pyproject.toml", destination / "pyproject.toml")
+    if with_readme:
+        shutil.copy2(source / "README.md", destination / "README.md")
+    shutil.copytree(source / "grader", destination / "grader", ignore=IGNORED)
+
+
+def graded_assignment(course: Path, name: str, *, with_reference: bool) -> Assignment:
+    """The assignment, loaded and its checks validated, before anything is written."""
+    assignment = load_assignment(course, name)
+    assignment.checks()  # a checks file that does not load, or hidden counts that disagree, stop here
+    if with_reference and assignment.reference is None:
+        raise UsageError(f"{course / 'reference' / name} does not exist: without the reference solution and hidden "
+                         "checks, the platform could grade the public checks only.")
+    return assignment
+
+
+def copy_course(assignment: Assignment, destination: Path, *, with_reference: bool) -> None:
+    """assignments/<name>/ and, for graders, reference/<name>/ under destination."""
+    shutil.copytree(assignment.folder, destination / "assignments" / assignment.name, ignore=IGNORED)
+    if with_reference:
+        shutil.copytree(assignment.reference, destination / "reference" / assignment.name, ignore=IGNORED)
+
+
+def empty_folder(path: Path) -> Path:
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise UsageError(f"{path} already exists and is not an empty folder; choose another --out or remove it.")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def files_under(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file())
