@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from grader.batch import executors, similarity, summary, work
+from grader.batch import executors, lms, similarity, summary, work
 from grader.batch.gradebook import grades_csv
 from grader.batch.students import Student, assignment_fingerprint, discover, fingerprint
 from grader.course import Assignment, load_assignment
@@ -43,6 +43,8 @@ class BatchOptions:
     executor: str = "local"
     scheduler: str | None = None
     limits: Limits | None = None  # instead of the assignment's (tests use short timeouts)
+    roster: Path | None = None  # a Canvas gradebook export, to fill in Canvas's identifiers
+    lms_column: str | None = None  # the assignment's name in the LMS (default: its title)
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class BatchTotals:
     seconds: float
     mean: float
     max_score: float
+    unmatched: tuple[str, ...] = ()  # students the roster does not list
 
 
 class Progress:
@@ -95,7 +98,9 @@ class Progress:
         self.stream.write(
             f"{totals.students} students: {totals.graded} graded, {totals.skipped} unchanged{errors} in "
             f"{totals.seconds:.1f} s; mean score {totals.mean:.4g}/{totals.max_score:.4g}. "
-            f"Gradebook: {out / 'grades.csv'}\n")
+            f"Gradebook: {out / 'grades.csv'}; for an LMS: {out / 'lms'}\n")
+        if totals.unmatched:
+            self.stream.write(f"Not in the roster, so not in lms/canvas.csv: {', '.join(totals.unmatched)}\n")
         self.stream.flush()
 
 
@@ -148,6 +153,8 @@ def _source(student: Student, assignment: str) -> str:
 def run_batch(course: Path, options: BatchOptions, progress: Progress | None = None) -> BatchTotals:
     started = time.monotonic()
     assignment = load_assignment(course, options.assignment)
+    if options.roster is not None:
+        lms.read_roster(options.roster)  # a bad roster stops the run now, not after grading everyone
     out = options.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     students = discover(options.submissions, exclude=(out,))
@@ -178,13 +185,13 @@ def run_batch(course: Path, options: BatchOptions, progress: Progress | None = N
                 progress.advance(outcome)
     finally:
         executor.close()
-    totals = _finish(assignment, students, state, out, check_names, len(todo), started)
+    totals = _finish(assignment, students, state, out, check_names, len(todo), started, options)
     progress.finish(totals, out)
     return totals
 
 
 def _finish(assignment: Assignment, students: list[Student], state: dict[str, dict], out: Path,
-            check_names: list[str], graded: int, started: float) -> BatchTotals:
+            check_names: list[str], graded: int, started: float, options: BatchOptions) -> BatchTotals:
     reports: dict[str, SubmissionReport] = {}
     statuses: dict[str, str] = {}
     problems: dict[str, str] = {}
@@ -203,9 +210,21 @@ def _finish(assignment: Assignment, students: list[Student], state: dict[str, di
     write_atomic(out / "summary" / "summary.md", summary.to_markdown(overview))
     write_atomic(out / "summary" / "index.html", summary.to_html(overview))
     write_atomic(out / "summary" / "summary.json", summary.to_json(overview))
+    unmatched = _write_lms(out, assignment, {s.id: reports[s.id].score if s.id in reports else None
+                                             for s in students}, overview.max_score, options)
     return BatchTotals(
         students=len(students), graded=graded, skipped=len(students) - graded, grader_errors=len(problems),
-        seconds=round(time.monotonic() - started, 2), mean=overview.mean, max_score=overview.max_score)
+        seconds=round(time.monotonic() - started, 2), mean=overview.mean, max_score=overview.max_score,
+        unmatched=unmatched)
+
+
+def _write_lms(out: Path, assignment: Assignment, scores: dict[str, float | None], max_score: float,
+               options: BatchOptions) -> tuple[str, ...]:
+    column = options.lms_column or assignment.title or assignment.name
+    canvas = lms.canvas_csv(scores, column, max_score, options.roster)
+    write_atomic(out / "lms" / "canvas.csv", canvas.text)
+    write_atomic(out / "lms" / "moodle.csv", lms.moodle_csv(scores, column).text)
+    return canvas.unmatched
 
 
 def _template_source(assignment: Assignment) -> str:
