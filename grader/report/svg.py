@@ -33,9 +33,7 @@ def line_chart(series: list[tuple[str, list[float]]], *, width: int = 360, heigh
              f'<text x="{left - 4}" y="{top + 9}" text-anchor="end" {_FONT}>{_number(high)}</text>',
              f'<text x="{left - 4}" y="{top + plot_h}" text-anchor="end" {_FONT}>{_number(low)}</text>',
              f'<text x="{left + plot_w / 2}" y="{height - 6}" text-anchor="middle" {_FONT}>{escape(x_label)}</text>']
-    if y_label:
-        parts.append(f'<text x="10" y="{top + plot_h / 2}" {_FONT} transform="rotate(-90 10 {top + plot_h / 2})" '
-                     f'text-anchor="middle">{escape(y_label)}</text>')
+    parts += _y_label(y_label, top + plot_h / 2)
     for index, (label, ys) in enumerate(series):
         colour = _COLOURS[index % len(_COLOURS)]
         points = []
@@ -51,6 +49,14 @@ def line_chart(series: list[tuple[str, list[float]]], *, width: int = 360, heigh
     return "".join(parts)
 
 
+def _y_label(text: str, middle: float) -> list[str]:
+    """The vertical axis's title, turned to read upwards beside the axis."""
+    if not text:
+        return []
+    return [f'<text x="10" y="{middle}" {_FONT} transform="rotate(-90 10 {middle})" '
+            f'text-anchor="middle">{escape(text)}</text>']
+
+
 def bar_chart(bars: list[tuple[str, float]], *, width: int = 420, height: int = 180, y_label: str = "") -> str:
     """Vertical bars with their labels under them (a histogram when labels are bins)."""
     if not bars:
@@ -62,9 +68,7 @@ def bar_chart(bars: list[tuple[str, float]], *, width: int = 420, height: int = 
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img">',
              f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="#999"/>',
              f'<text x="{left - 4}" y="{top + 9}" text-anchor="end" {_FONT}>{_number(top_value)}</text>']
-    if y_label:
-        parts.append(f'<text x="10" y="{top + plot_h / 2}" {_FONT} transform="rotate(-90 10 {top + plot_h / 2})" '
-                     f'text-anchor="middle">{escape(y_label)}</text>')
+    parts += _y_label(y_label, top + plot_h / 2)
     for index, (label, value) in enumerate(bars):
         bar_h = plot_h * value / top_value
         x = left + index * slot
