@@ -95,11 +95,15 @@ def run_grade(argv: list[str]) -> int:
     if args.format == "github" and args.output is not None:
         raise UsageError("--format github writes where the runner says ($GITHUB_OUTPUT, $GITHUB_STEP_SUMMARY); "
                          "leave out --output")
+    if args.json is not None and str(args.json) == "-" and args.format != "text":
+        raise UsageError(f"--json - would mix JSON into the {args.format} output on stdout; "
+                         "use --format json, or --json FILE")
     try:
         report = _grade_from_args(args)
-    except GraderError as exc:
+    except Exception as exc:  # Gradescope shows students results.json only: say there what went wrong
         if args.format == "gradescope" and args.output is not None:
-            write_atomic(args.output, gradescope.failure(str(exc)))
+            problem = str(exc) if isinstance(exc, GraderError) else f"the grader failed: {type(exc).__name__}: {exc}"
+            write_atomic(args.output, gradescope.failure(problem))
         raise
     _write(report, args)
     if args.json is not None and str(args.json) != "-":
