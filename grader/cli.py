@@ -64,7 +64,8 @@ def _grade_parser() -> argparse.ArgumentParser:
                              "(classroom50: the folder for its two files, default: here)")
     parser.add_argument("--hidden-visibility", choices=gradescope.VISIBILITIES, default="after_published",
                         help="gradescope: when students see hidden checks (default: after_published)")
-    parser.add_argument("--json", type=Path, metavar="FILE", help="also write the report as JSON to FILE ('-' for stdout)")
+    parser.add_argument("--json", type=Path, metavar="FILE",
+                        help="also write the report as JSON to FILE ('-' for stdout)")
     parser.add_argument("--seed", type=int, metavar="N", help="seed for the random inputs (reproduces a run)")
     parser.add_argument("--device", choices=DEVICES, default="auto", help="where tensors go (default: auto)")
     parser.add_argument("--course", type=Path, metavar="DIR", help="course folder (default: found from here)")

@@ -22,7 +22,6 @@ from grader.errors import CheckFailed, GraderError
 from grader.model import CheckResult, Curve
 from grader.sandbox.faults import StudentFault
 from grader.sandbox.session import Session
-from grader.student import Student
 
 _OUTPUT_LINES = 30
 _OUTPUT_CHARS = 3000

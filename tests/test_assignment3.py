@@ -14,7 +14,7 @@ from grader import notebooks
 from grader.api import grade
 from grader.course import load_assignment
 
-from .conftest import COURSE, FIXTURES, TEST_LIMITS, by_name, function_results
+from .conftest import COURSE, FIXTURES, TEST_LIMITS, by_name
 
 EXAMPLE = COURSE / "examples" / "assignment3" / "full_marks.py"
 LIMITS = TEST_LIMITS.__class__(call_timeout=20.0, load_timeout=20.0, memory_mb=1024)

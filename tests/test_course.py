@@ -1,6 +1,5 @@
 """Courses are found from where grade runs, and assignment settings are validated on load."""
 
-import shutil
 import textwrap
 
 import pytest
