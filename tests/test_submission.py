@@ -7,7 +7,7 @@ import nbformat
 import pytest
 
 from grader.errors import UsageError
-from grader.submission import MAX_SOURCE_BYTES, locate, read, strip_magics
+from grader.submission import MAX_SOURCE_BYTES, TEMPLATE_HASHES, file_hash, locate, read, strip_magics
 
 
 def test_a_file_is_taken_as_is(tmp_path):
@@ -34,6 +34,26 @@ def test_with_both_files_the_newer_one_is_graded_and_the_choice_is_said(tmp_path
     os.utime(py, (old, old))
     path, remark = locate(tmp_path, "hw")
     assert path == nb and "graded hw.ipynb" in remark and "hw.py" in remark
+
+
+def test_with_both_files_the_one_that_is_no_longer_the_template_is_graded(tmp_path):
+    templates = tmp_path / "templates"
+    work = tmp_path / "work"
+    for folder in (templates, work):
+        folder.mkdir()
+        (folder / "hw.py").write_text("def f():\n    raise NotImplementedError\n")
+        (folder / "hw.ipynb").write_text("{}")
+    (work / "hw.py").write_text("def f():\n    return 1\n")
+    os.utime(work / "hw.py", (0, 0))  # older than the notebook: time alone would pick the notebook
+    path, remark = locate(work, "hw", templates=templates)
+    assert path == work / "hw.py" and "hw.ipynb is still the unchanged template" in remark
+    # In the templates folder itself (a student's own copy), the hashes recorded at release tell.
+    (templates / TEMPLATE_HASHES).write_text(f"{file_hash(templates / 'hw.ipynb')}  hw.ipynb\n")
+    (templates / "hw.py").write_text("def f():\n    return 2\n")
+    os.utime(templates / "hw.py", (0, 0))
+    assert locate(templates, "hw", templates=templates)[0] == templates / "hw.py"
+    (templates / TEMPLATE_HASHES).unlink()
+    assert locate(templates, "hw", templates=templates)[0] == templates / "hw.ipynb"  # no record: newest
 
 
 def test_nothing_to_grade_is_a_usage_error(tmp_path):

@@ -64,7 +64,7 @@ def run(job: Job) -> Done:
     try:
         assignment, server = _prepare(job)
         try:
-            path, remark = locate(Path(job.path), assignment.name)
+            path, remark = locate(Path(job.path), assignment.name, templates=assignment.folder)
         except UsageError as exc:
             report = report_without_submission(assignment, f"No submission to grade: {exc}", seed=job.seed,
                                                device=job.device, shown_as=Path(job.path).name)
