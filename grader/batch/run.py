@@ -168,6 +168,7 @@ def run_batch(course: Path, options: BatchOptions, progress: Progress | None = N
     jobs = [work.Job(str(course), assignment.name, s.id, str(s.path), options.seed, options.device,
                      (str(options.submissions.resolve()), str(out)), options.limits) for s in todo]
     executor = executors.make(options.executor, options.jobs, options.scheduler)
+    fresh: dict[str, SubmissionReport] = {}  # reports of this run, kept rather than read back at the end
     try:
         outcomes = executor.map(jobs)  # the grading processes start now, while this one checks the course
         check_names = [c.name for c in assignment.checks()]
@@ -175,6 +176,8 @@ def run_batch(course: Path, options: BatchOptions, progress: Progress | None = N
         with open(out / STATE, "a", encoding="utf-8") as journal:
             for outcome in outcomes:
                 _write_student(out, outcome)
+                if outcome.report is not None:
+                    fresh[outcome.student] = outcome.report
                 entry = {"status": outcome.status, "seconds": round(outcome.seconds, 3)}
                 if outcome.status == "grader-error":
                     entry["problem"] = outcome.problem
@@ -185,13 +188,14 @@ def run_batch(course: Path, options: BatchOptions, progress: Progress | None = N
                 progress.advance(outcome)
     finally:
         executor.close()
-    totals = _finish(assignment, students, state, out, check_names, len(todo), started, options)
+    totals = _finish(assignment, students, state, fresh, out, check_names, len(todo), started, options)
     progress.finish(totals, out)
     return totals
 
 
-def _finish(assignment: Assignment, students: list[Student], state: dict[str, dict], out: Path,
-            check_names: list[str], graded: int, started: float, options: BatchOptions) -> BatchTotals:
+def _finish(assignment: Assignment, students: list[Student], state: dict[str, dict],
+            fresh: dict[str, SubmissionReport], out: Path, check_names: list[str], graded: int, started: float,
+            options: BatchOptions) -> BatchTotals:
     reports: dict[str, SubmissionReport] = {}
     statuses: dict[str, str] = {}
     problems: dict[str, str] = {}
@@ -200,7 +204,9 @@ def _finish(assignment: Assignment, students: list[Student], state: dict[str, di
         statuses[student.id] = entry.get("status", "grader-error")
         if statuses[student.id] == "grader-error":
             problems[student.id] = entry.get("problem", "not graded")
-        elif (out / f"{student.id}.json").exists():
+        elif student.id in fresh:
+            reports[student.id] = fresh[student.id]
+        elif (out / f"{student.id}.json").exists():  # graded by an earlier run and unchanged since
             reports[student.id] = jsonreport.load(out / f"{student.id}.json")
     rows = [(s.id, statuses[s.id], reports.get(s.id)) for s in students]
     write_atomic(out / "grades.csv", grades_csv(rows, check_names))
