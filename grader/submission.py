@@ -121,13 +121,16 @@ def _same_bytes(path: Path, template: Path) -> bool:
 def read(path: Path) -> Submission:
     if path.suffix == ".ipynb":
         return _read_notebook(path)
-    data = _read_bytes(path, MAX_SOURCE_BYTES)
-    if isinstance(data, Submission):
-        return data
-    source = _decode(path, data)
+    source = _read_text(path, MAX_SOURCE_BYTES)
     if isinstance(source, Submission):
         return source
     return Submission(path, (Unit("", path.name, source),))
+
+
+def _read_text(path: Path, limit: int) -> str | Submission:
+    """The file's text, or a Submission saying why it cannot be read (too big, unreadable, not UTF-8)."""
+    data = _read_bytes(path, limit)
+    return data if isinstance(data, Submission) else _decode(path, data)
 
 
 def _read_bytes(path: Path, limit: int) -> bytes | Submission:
@@ -153,10 +156,7 @@ def _decode(path: Path, data: bytes) -> str | Submission:
 def _read_notebook(path: Path) -> Submission:
     import nbformat
 
-    data = _read_bytes(path, MAX_NOTEBOOK_BYTES)
-    if isinstance(data, Submission):
-        return data
-    text = _decode(path, data)
+    text = _read_text(path, MAX_NOTEBOOK_BYTES)
     if isinstance(text, Submission):
         return text
     try:
