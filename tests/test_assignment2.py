@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 
 import grader
-from grader import notebooks
 from grader.course import load_assignment
 from grader.report import text
 
@@ -60,18 +59,6 @@ def test_untouched_template_scores_zero(grade2, template):
     assert report.score == 0 and report.max_score > 0
     assert all(r.status == "error" for r in report.results)
     assert all("not implemented yet" in r.message for r in report.results)
-
-
-def test_notebook_twin_is_generated_from_the_template():
-    folder = COURSE / "assignments" / "assignment2"
-    expected = notebooks.render((folder / "assignment2.py").read_text(encoding="utf-8"))
-    assert (folder / "assignment2.ipynb").read_text(encoding="utf-8") == expected, (
-        "run: grade make-notebook assignments/assignment2/assignment2.py")
-
-
-def test_hidden_counts_in_assignment_yaml_match_the_reference(assignment2):
-    hidden = assignment2.hidden_checks()
-    assert (assignment2.hidden_count, assignment2.hidden_points) == (len(hidden), sum(c.points for c in hidden))
 
 
 def test_students_copy_runs_public_checks_and_counts_hidden_ones(tmp_path, server):

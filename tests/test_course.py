@@ -4,6 +4,7 @@ import textwrap
 
 import pytest
 
+from grader import notebooks
 from grader.course import find_course, list_assignments, load_assignment
 from grader.errors import SpecError, UsageError
 
@@ -90,3 +91,19 @@ def test_assignment2_loads_and_its_checks_validate():
     checks = assignment.checks()
     assert len({c.name for c in checks}) == len(checks)
     assert set(assignment.loops_only) == set(assignment.functions)
+
+
+@pytest.mark.parametrize("name", list_assignments(COURSE))
+def test_notebook_twin_is_generated_from_the_template(name):
+    folder = COURSE / "assignments" / name
+    expected = notebooks.render((folder / f"{name}.py").read_text(encoding="utf-8"))
+    assert (folder / f"{name}.ipynb").read_text(encoding="utf-8") == expected, (
+        f"run: grade make-notebook assignments/{name}/{name}.py")
+
+
+@pytest.mark.parametrize("name", list_assignments(COURSE))
+def test_hidden_counts_in_assignment_yaml_match_the_reference(name):
+    assignment = load_assignment(COURSE, name)
+    hidden = assignment.hidden_checks()
+    assert hidden and (assignment.hidden_count, assignment.hidden_points) == (
+        len(hidden), sum(c.points for c in hidden))
