@@ -26,6 +26,7 @@ from __future__ import annotations
 import gc
 import importlib
 import os
+import select
 import signal
 import socket
 import sys
@@ -35,6 +36,7 @@ import traceback
 from grader.sandbox import codec
 
 _MAX_FDS = 4
+_COLLECT_SECONDS = 0.02  # how often killed workers are looked for while any has not died yet
 
 
 def send_message(sock: socket.socket, message: dict, fds: list[int] | tuple[int, ...] = ()) -> None:
@@ -72,7 +74,6 @@ def _start_worker(control: socket.socket, channel_fd: int, output_fd: int) -> No
     status = 70
     try:
         os.setsid()
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         from grader.sandbox import hardening, worker
 
         hardening.die_with_parent()
@@ -195,19 +196,19 @@ def serve(control: socket.socket, preload: list[str]) -> None:
     gc.freeze()
     send_message(control, {"pid": os.getpid(), "failed": failed})
     workers: set[int] = set()
-    killed: set[int] = set()
-
-    def collect(*_):  # killed workers are collected as soon as they die (their status is not wanted)
-        killed.difference_update(_reaped(set(killed)))
-
-    signal.signal(signal.SIGCHLD, collect)
+    killed: set[int] = set()  # killed but perhaps not dead yet; their status is not wanted
     spare = _Spare(control)
     try:
         while True:
+            # Killed workers are collected as soon as they die, so none lingers as a zombie. They are
+            # polled for rather than caught by SIGCHLD: a signal that lands just before a blocking
+            # receive is only handled once the next request arrives, which may be never.
+            killed.difference_update(_reaped(set(killed)))
+            if killed and not select.select([control], [], [], _COLLECT_SECONDS)[0]:
+                continue
             message, fds = recv_message(control)
             if message is None:
                 break
-            collect()
             for fd in fds:
                 os.close(fd)
             if message.get("op") == "fork":
