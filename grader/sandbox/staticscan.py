@@ -92,11 +92,12 @@ def scan(units: list[Unit], rules: dict[str, list[str]]) -> dict[str, dict[str, 
     """For each rule ("loops", "autograd"), the findings of each named function that is defined."""
     modules = _module_aliases(units)
     definitions = _definitions(units)
+    walked = _Walked()
     results: dict[str, dict[str, list[Finding]]] = {}
     for rule, functions in rules.items():
         visitor = _VISITORS[rule]
         for name in functions:
-            found = _scan_function(name, definitions, modules, visitor)
+            found = _scan_function(name, definitions, modules, visitor, walked)
             if found:
                 results.setdefault(rule, {})[name] = found
     return results
@@ -106,7 +107,7 @@ def _module_aliases(units: list[Unit]) -> dict[str, str]:
     """Local name -> dotted name, for names bound to numpy, torch or autodiff things."""
     aliases: dict[str, str] = {}
     for unit in units:
-        for node in ast.walk(unit.tree):
+        for node in _statements(unit.tree.body):
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     if alias.name.split(".")[0] in _TRACKED_MODULES:
@@ -138,9 +139,51 @@ def _definitions(units: list[Unit]) -> dict[str, tuple[ast.AST, Unit]]:
     return definitions
 
 
-def _scan_function(name: str, definitions, modules, visitor_class) -> list[Finding]:
+def _walk(root: ast.AST) -> list[ast.AST]:
+    """root and every node under it, in the order of ast.walk, several times faster."""
+    nodes, index = [root], 0
+    while index < len(nodes):
+        node = nodes[index]
+        index += 1
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if isinstance(value, list):
+                nodes.extend(item for item in value if isinstance(item, ast.AST))
+            elif isinstance(value, ast.AST):
+                nodes.append(value)
+    return nodes
+
+
+def _statements(body: list[ast.stmt]) -> list[ast.stmt]:
+    """Every statement in body and in the blocks nested in it (imports are statements: no need to
+    look inside expressions)."""
+    found, index = list(body), 0
+    while index < len(found):
+        node = found[index]
+        index += 1
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            block = getattr(node, field, None)
+            if isinstance(block, list):
+                found.extend(item for item in block if isinstance(item, (ast.stmt, ast.excepthandler, ast.match_case)))
+    return found
+
+
+class _Walked:
+    """The nodes of each definition, walked once per scan however many rules and callers read them."""
+
+    def __init__(self) -> None:
+        self._nodes: dict[int, list[ast.AST]] = {}
+
+    def __call__(self, root: ast.AST) -> list[ast.AST]:
+        if id(root) not in self._nodes:
+            self._nodes[id(root)] = _walk(root)
+        return self._nodes[id(root)]
+
+
+def _scan_function(name: str, definitions, modules, visitor_class, walked: _Walked) -> list[Finding]:
     findings: list[Finding] = []
     seen: set[str] = set()
+    top_level = set(definitions)
     pending = [(name, True)]
     while pending:
         current, graded = pending.pop()
@@ -148,7 +191,7 @@ def _scan_function(name: str, definitions, modules, visitor_class) -> list[Findi
             continue
         seen.add(current)
         node, unit = definitions[current]
-        visitor = visitor_class(unit, modules, set(definitions), graded, name, current)
+        visitor = visitor_class(unit, modules, top_level, graded, name, current, walked)
         visitor.run(node)
         findings.extend(visitor.findings)
         pending.extend((helper, False) for helper in visitor.calls)
@@ -171,8 +214,9 @@ class _Visitor:
     """What every rule needs: names resolved to modules, findings, helpers called."""
 
     def __init__(self, unit: Unit, modules: dict[str, str], top_level: set[str], graded: bool,
-                 function: str, current: str) -> None:
+                 function: str, current: str, walked: _Walked) -> None:
         self.unit = unit
+        self.walked = walked
         self.modules = modules
         self.top_level = top_level
         self.graded = graded
@@ -222,7 +266,7 @@ class _Visitor:
         if isinstance(function, (ast.Name, ast.Attribute)):
             self.alias(function)
             return
-        for node in ast.walk(function):
+        for node in self.walked(function):
             if isinstance(node, ast.Call):
                 self.track_call(node)
             self.visit(node)
@@ -278,7 +322,7 @@ class _WholeArrayVisitor(_Visitor):
                 parameters = parameters[1:]  # self
             for arg in parameters:
                 assigned.setdefault(arg.arg, []).append(None)  # None: "an array, by the contract"
-        for node in ast.walk(function):
+        for node in self.walked(function):
             if isinstance(node, ast.Assign):
                 for target in node.targets:
                     _pair(target, node.value, assigned)
