@@ -80,6 +80,20 @@ def test_the_grading_side_cannot_send_non_data():
         codec.Encoder().encode(object())
 
 
+def test_an_encoder_is_reused_cleanly_after_a_refused_value():
+    # One encoder carries every message of a worker: a value refused half-way through a message,
+    # deep inside tuples, must leave nothing behind in the next message.
+    encoder, decoder = codec.Encoder(), codec.Decoder()
+    message = {"args": [(np.arange(3.0), (1, (np.float32(2), "x"))), {"k": 3 + 1j}]}
+    first = encoder.encode(message)
+    with pytest.raises(TypeError):
+        encoder.encode({"args": [np.ones(2), (1, (2, object()))]})
+    assert encoder.encode(message) == first
+    back = decoder.decode(first)["args"]
+    assert np.array_equal(back[0][0], np.arange(3.0)) and back[0][1] == (1, (2.0, "x"))
+    assert type(back[0][1][1][0]) is np.float32 and back[1] == {"k": 3 + 1j}
+
+
 def _ext(code, fields):
     return msgpack.packb(msgpack.ExtType(code, msgpack.packb(fields)))
 

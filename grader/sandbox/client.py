@@ -225,6 +225,7 @@ class Worker:
         self.status: int | None = None
         self.alive = True
         self._inbox = bytearray()
+        self._encoder, self._decoder = codec.Encoder(), codec.Decoder()
 
     # -- output ------------------------------------------------------------------
 
@@ -262,7 +263,7 @@ class Worker:
     # -- messages ----------------------------------------------------------------
 
     def send(self, message: dict, timeout: float) -> None:
-        data = codec.frame(codec.Encoder().encode(message))
+        data = codec.frame(self._encoder.encode(message))
         deadline = time.monotonic() + timeout
         view = memoryview(data)
         while view:
@@ -321,7 +322,7 @@ class Worker:
         body = bytes(self._inbox[codec.HEADER_SIZE:end])
         del self._inbox[:end]
         try:
-            message = codec.Decoder().decode(body)
+            message = self._decoder.decode(body)
         except codec.DecodeError as exc:
             self._stop_for(WorkerGarbled(str(exc)))
         if not isinstance(message, dict):

@@ -92,24 +92,36 @@ class Encoder:
 
     def __init__(self, register: Callable[[Any], RemoteRef] | None = None) -> None:
         self._register = register
+        # Packers kept for reuse (making one per message costs more than packing a small one).
+        # An extension's payload has no extensions inside, so the plain packer is never re-entered;
+        # a tuple's payload may, so it gets a packer of its own while the outer one is busy.
+        self._packer = msgpack.Packer(default=self._default, strict_types=True, use_bin_type=True)
+        self._plain = msgpack.Packer(use_bin_type=True)
+        self._busy = False
 
     def encode(self, value: Any) -> bytes:
-        return msgpack.packb(value, default=self._default, strict_types=True, use_bin_type=True)
+        if self._busy:
+            return msgpack.packb(value, default=self._default, strict_types=True, use_bin_type=True)
+        self._busy = True
+        try:
+            return self._packer.pack(value)  # on an error msgpack empties the packer's buffer itself
+        finally:
+            self._busy = False
 
     def _default(self, obj: Any) -> Any:
-        if isinstance(obj, RemoteRef):
-            return msgpack.ExtType(_EXT_REF, msgpack.packb([obj.id, obj.type_name, obj.text]))
-        if isinstance(obj, tuple):
-            return msgpack.ExtType(_EXT_TUPLE, self.encode(list(obj)))
         if isinstance(obj, np.ndarray) and _SAFE_DTYPE.match(obj.dtype.str):
             data = np.ascontiguousarray(obj).tobytes()
-            return msgpack.ExtType(_EXT_NDARRAY, msgpack.packb([obj.dtype.str, list(obj.shape), data]))
+            return msgpack.ExtType(_EXT_NDARRAY, self._plain.pack([obj.dtype.str, list(obj.shape), data]))
+        if isinstance(obj, tuple):
+            return msgpack.ExtType(_EXT_TUPLE, self.encode(list(obj)))
+        if isinstance(obj, RemoteRef):
+            return msgpack.ExtType(_EXT_REF, self._plain.pack([obj.id, obj.type_name, obj.text]))
         if isinstance(obj, np.generic) and _SAFE_DTYPE.match(obj.dtype.str):
-            return msgpack.ExtType(_EXT_NPSCALAR, msgpack.packb([obj.dtype.str, obj.tobytes()]))
+            return msgpack.ExtType(_EXT_NPSCALAR, self._plain.pack([obj.dtype.str, obj.tobytes()]))
         if _is_tensor(obj):
             return self._tensor(obj)
         if isinstance(obj, complex):
-            return msgpack.ExtType(_EXT_COMPLEX, msgpack.packb([obj.real, obj.imag]))
+            return msgpack.ExtType(_EXT_COMPLEX, self._plain.pack([obj.real, obj.imag]))
         if isinstance(obj, bool):
             return bool(obj)
         if isinstance(obj, int):
@@ -134,7 +146,7 @@ class Encoder:
         else:
             data = host.numpy().tobytes()  # tobytes writes C order whatever the strides
         header = [name, list(t.shape), str(t.device), bool(t.requires_grad), data]
-        return msgpack.ExtType(_EXT_TENSOR, msgpack.packb(header))
+        return msgpack.ExtType(_EXT_TENSOR, self._plain.pack(header))
 
 
 def _refuse(obj: Any):
