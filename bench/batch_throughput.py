@@ -6,8 +6,10 @@ Prints these figures for assignment 1 (tensor operations: every submission needs
 nbgrader comparison) and assignment 2 (NumPy only):
 
 1. Isolation cost: the marginal seconds per submission of `grade batch --jobs 1` (from two batch
-   sizes, so start-up cancels out) divided by the same checks called in this process on the
-   same submissions with no sandbox at all (the floor). Both are medians of --repeat runs.
+   sizes, so start-up cancels out) divided by the floor: the same grading in this process with
+   no sandbox at all (reading the submission, the static reading for the loops rule, every check
+   with its traced calls, the report; no worker, no encoding, no lockdown). Both are medians of
+   --repeat runs, and the floor must give every submission the score grade batch gives it.
 2. Throughput: submissions per second of `grade batch --jobs 2`, divided by that of
    `nbgrader autograde` on the same submissions as notebooks with equivalent tests (nbgrader is
    not a dependency; pass --nbgrader or have it on PATH, in an environment with torch).
@@ -17,6 +19,10 @@ nbgrader comparison) and assignment 2 (NumPy only):
 from __future__ import annotations
 
 import argparse
+import contextlib
+import copy
+import csv
+import io
 import os
 import resource
 import shutil
@@ -26,17 +32,20 @@ import sys
 import tempfile
 import threading
 import time
-import types
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader.api import load_reference, select  # noqa: E402
+import numpy as np  # noqa: E402
+
+from grader.api import DeviceChoice, _run, load_reference, select  # noqa: E402
 from grader.course import load_assignment  # noqa: E402
-from grader.runner import capture, check_rng  # noqa: E402
-from grader.sandbox.faults import StudentRaised  # noqa: E402
-from grader.student import Call  # noqa: E402
+from grader.model import SubmissionReport, format_points  # noqa: E402
+from grader.sandbox import staticscan, worker  # noqa: E402
+from grader.sandbox.codec import RemoteRef  # noqa: E402
+from grader.sandbox.session import Loaded, Reply, Session, Unit, _note  # noqa: E402
+from grader.submission import read  # noqa: E402
 
 # Students make different mistakes: a few variants of each example, all of which finish normally.
 VARIANTS = {
@@ -74,70 +83,106 @@ def submissions(assignment: str, folder: Path, count: int) -> list[Path]:
     return paths
 
 
-# --- the floor: the same checks, in this process, no sandbox ------------------------------------
+# --- the floor: the same grading, in this process, no sandbox -----------------------------------
 
 
-def _raised(name: str, exc: Exception) -> StudentRaised:
-    """What the sandbox reports for an exception in student code."""
-    return StudentRaised(name, type(exc).__name__, [c.__name__ for c in type(exc).__mro__], str(exc), [])
+class InProcessSession(Session):
+    """A Session whose submission runs in this process: the grader's own parsing, static reading,
+    traced calls and fault reports, with no worker, no message encoding and no lockdown.
+
+    Arguments are copied before each call, as crossing to a worker copies them, so a submission
+    that changes its inputs cannot change the expected values computed after the call.
+    """
+
+    def start(self) -> Loaded:
+        if self.loaded is None:
+            module = self.module_name
+            self._table = worker.ObjectTable(module)
+            self._submission = worker.Submission(module, [vars(u).copy() for u in self.units])
+            self._out = io.StringIO()
+            parsed, notes = worker.parse(self._submission)
+            findings = staticscan.scan(parsed, {rule: list(names) for rule, names in self.rules.items()})
+            probes = worker.load_probes({"filename": self.probes.filename, "source": self.probes.source}
+                                        if self.probes else None)
+            with contextlib.redirect_stdout(self._out):
+                notes += worker.run_units(self._submission)
+            self._server = worker.Server(None, self._submission, self._table, probes)
+            self.loaded = Loaded(
+                findings={rule: {name: [vars(f) for f in found] for name, found in by_name.items()}
+                          for rule, by_name in findings.items()},
+                notes=tuple(_note(n) for n in notes), defined=worker._defined_names(self._submission.module),
+                protection="none", broken=None)
+        return self.loaded
+
+    def request(self, message: dict, function: str, timeout: float | None = None) -> Reply:
+        message = {**message, "on": self._local(message.get("on")),
+                   "args": copy.deepcopy(self._local(message.get("args"))),
+                   "kwargs": copy.deepcopy(self._local(message.get("kwargs"))), "value": self._local(message.get("value"))}
+        with contextlib.redirect_stdout(self._out):
+            reply = self._server.answer(message)
+        if reply.get("ok") is True:
+            return Reply(self._remote(reply.get("value")), self._remote(reply.get("args")),
+                         self._remote(reply.get("kwargs")), reply.get("trace") or {})
+        raise self._fault(function, reply.get("error") or {})
+
+    def _local(self, value):
+        """RemoteRefs the checks hold, back to the objects they stand for."""
+        if isinstance(value, RemoteRef):
+            return self._table.resolve(value)
+        if isinstance(value, (list, tuple)):
+            return type(value)(self._local(v) for v in value)
+        if isinstance(value, dict):
+            return {k: self._local(v) for k, v in value.items()}
+        return value
+
+    def _remote(self, value):
+        """Objects that are not data, as RemoteRefs, as a worker would send them."""
+        if value is None or isinstance(value, (bool, int, float, complex, str, bytes, np.ndarray, np.generic)):
+            return value
+        if "torch" in sys.modules and isinstance(value, sys.modules["torch"].Tensor):
+            return value
+        if isinstance(value, (list, tuple)):
+            return type(value)(self._remote(v) for v in value)
+        if isinstance(value, dict):
+            return {k: self._remote(v) for k, v in value.items()}
+        return self._table.register(value)
+
+    def take_output(self) -> tuple[str, int]:
+        text = self._out.getvalue() if self.loaded else ""
+        if self.loaded:
+            self._out.seek(0)
+            self._out.truncate()
+        return text, len(text.encode())
+
+    def close(self) -> None:
+        pass
 
 
-class DirectStudent:
-    """The Student interface checks use, calling the submission's functions directly."""
-
-    def __init__(self, module: types.ModuleType, probes: dict) -> None:
-        self._module, self._probes = module, probes
-
-    def __getattr__(self, name):
-        function = getattr(self._module, name)
-
-        def call(*args, timeout=None, **kwargs):
-            try:
-                return function(*args, **kwargs)
-            except Exception as exc:
-                raise _raised(name, exc) from None
-
-        return call
-
-    def run(self, name, args=(), kwargs=None, *, timeout=None, on=None):
-        try:
-            value = getattr(on or self._module, name)(*args, **(kwargs or {}))
-        except Exception as exc:
-            raise _raised(name, exc) from None
-        return Call(value, list(args), dict(kwargs or {}))
-
-    def probe(self, name, *args, function, timeout=None, **kwargs):
-        try:
-            return self._probes[name](self._module, *args, **kwargs)
-        except Exception as exc:
-            raise _raised(function, exc) from None
-
-
-def floor_seconds(assignment_name: str, paths: list[Path]) -> tuple[float, float]:
-    """(wall, CPU) seconds per submission of the checks run in this process, on one thread as the workers are."""
+def floor_seconds(assignment_name: str, paths: list[Path]) -> tuple[float, float, dict[str, float]]:
+    """(wall, CPU) seconds per submission of grading in this process, on one thread as the workers are:
+    the same checks, static reading, traced calls and report as grade batch, minus the isolation."""
     import torch
 
     torch.set_num_threads(1)
     assignment = load_assignment(ROOT, assignment_name)
     checks = select(assignment.checks(), ())
     reference = load_reference(assignment)
-    namespace: dict = {"__name__": "_bench_probes"}
-    if assignment.probes is not None:
-        exec(compile(assignment.probes.read_text(), str(assignment.probes), "exec"), namespace)
-    probes = {k: v for k, v in namespace.items() if callable(v) and getattr(v, "__code__", None)
-              and v.__code__.co_varnames[:1] == ("student",)}
+    probes = Unit("", str(assignment.probes), assignment.probes.read_text()) if assignment.probes else None
     started = cpu = None
+    scores = {}
     for index, path in enumerate([paths[0]] + paths):  # the first is a warm-up
         if index == 1:
             started, cpu = time.perf_counter(), time.process_time()
-        module = types.ModuleType("submission")
-        exec(compile(path.read_text(), str(path), "exec"), module.__dict__)
-        student = DirectStudent(module, probes)
-        for spec in checks:
-            fixtures = {"student": lambda: student, "rng": lambda spec=spec: check_rng(assignment.seed, spec.name),
-                        "device": lambda: "cpu", "seed": lambda: assignment.seed, "reference": lambda: reference}
-            capture(spec, fixtures, None)
-    return (time.perf_counter() - started) / len(paths), (time.process_time() - cpu) / len(paths)
+        submission = read(path)
+        session = InProcessSession(None, list(submission.units), assignment.name, limits=assignment.limits,
+                                   rules=assignment.rules, expected_names=assignment.functions, probes=probes)
+        loaded = session.start()
+        session.take_output()
+        results = _run(checks, session, loaded.findings, assignment, assignment.seed, DeviceChoice("cpu"), reference)
+        report = SubmissionReport(assignment=assignment.name, submission=path.name, results=tuple(results),
+                                  seed=assignment.seed, device="cpu", notes=submission.notes + loaded.notes)
+        scores[path.stem] = float(format_points(report.score))  # as the gradebook writes it
+    return (time.perf_counter() - started) / len(paths), (time.process_time() - cpu) / len(paths), scores
 
 
 # --- grade batch, timed, with the peak memory of its process tree --------------------------------
@@ -265,7 +310,8 @@ def measure(assignment: str, args, work: Path) -> list[Path]:
     small = submissions(assignment, work / assignment / "small", args.small)
     large = submissions(assignment, work / assignment / "large", args.large)
     floors = [floor_seconds(assignment, large) for _ in range(args.repeat)]
-    floor, floor_cpu = (statistics.median(values) for values in zip(*floors))
+    floor, floor_cpu = (statistics.median(values) for values in list(zip(*floors))[:2])
+    floor_scores = floors[0][2]
     runs, cpu_runs = [], []
     extra = args.large - args.small
     for _ in range(args.repeat):
@@ -274,9 +320,13 @@ def measure(assignment: str, args, work: Path) -> list[Path]:
         runs.append((one_large - one_small) / extra)
         cpu_runs.append((cpu_large - cpu_small) / extra)
     marginal, marginal_cpu = statistics.median(runs), statistics.median(cpu_runs)
+    with open(work / assignment / "out2" / "grades.csv", newline="") as gradebook:
+        batch_scores = {row["id"]: float(row["score"]) for row in csv.DictReader(gradebook)}
+    if batch_scores != floor_scores:  # then the floor would not be the same grading
+        sys.exit(f"the in-process floor and grade batch disagree: {floor_scores} != {batch_scores}")
     two_large, _, _ = run_batch(assignment, large[0].parent, work / assignment / "out3", 2)
     print(f"== {assignment} ({len(VARIANTS[assignment])} submission variants)")
-    print(f"floor, in-process without isolation:     {floor * 1000:7.1f} ms wall, {floor_cpu * 1000:.1f} ms CPU "
+    print(f"floor, the same grading in-process:       {floor * 1000:7.1f} ms wall, {floor_cpu * 1000:.1f} ms CPU "
           "per submission")
     print(f"grade batch --jobs 1, marginal:           {marginal * 1000:7.1f} ms wall, {marginal_cpu * 1000:.1f} ms CPU "
           f"per submission (wall runs: {', '.join(f'{r * 1000:.0f}' for r in runs)} ms)")
