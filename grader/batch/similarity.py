@@ -23,7 +23,7 @@ _TOKEN = re.compile(r"""
   | (?P<word>\w+)
   | (?P<operator>\*\*=?|//=?|>>=?|<<=?|->|:=|[-+*/%@&|^=<>!]=|[^\s\w])
 """, re.VERBOSE)
-_OPEN, _CLOSE = "([{", ")]}"
+_OPEN, _CLOSE = frozenset("([{"), frozenset(")]}")
 SHINGLE = 5
 MIN_SHINGLES = 25
 

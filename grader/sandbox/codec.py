@@ -93,27 +93,21 @@ class Encoder:
     def __init__(self, register: Callable[[Any], RemoteRef] | None = None) -> None:
         self._register = register
         # Packers kept for reuse (making one per message costs more than packing a small one).
-        # An extension's payload has no extensions inside, so the plain packer is never re-entered;
-        # a tuple's payload may, so it gets a packer of its own while the outer one is busy.
+        # Neither is re-entered while packing: an extension's payload other than a tuple's has no
+        # extensions inside, and a tuple's payload, which may, is packed by a packer of its own.
         self._packer = msgpack.Packer(default=self._default, strict_types=True, use_bin_type=True)
         self._plain = msgpack.Packer(use_bin_type=True)
-        self._busy = False
 
     def encode(self, value: Any) -> bytes:
-        if self._busy:
-            return msgpack.packb(value, default=self._default, strict_types=True, use_bin_type=True)
-        self._busy = True
-        try:
-            return self._packer.pack(value)  # on an error msgpack empties the packer's buffer itself
-        finally:
-            self._busy = False
+        return self._packer.pack(value)  # on an error msgpack empties the packer's buffer itself
 
     def _default(self, obj: Any) -> Any:
         if isinstance(obj, np.ndarray) and _SAFE_DTYPE.match(obj.dtype.str):
             data = np.ascontiguousarray(obj).tobytes()
             return msgpack.ExtType(_EXT_NDARRAY, self._plain.pack([obj.dtype.str, list(obj.shape), data]))
         if isinstance(obj, tuple):
-            return msgpack.ExtType(_EXT_TUPLE, self.encode(list(obj)))
+            payload = msgpack.packb(list(obj), default=self._default, strict_types=True, use_bin_type=True)
+            return msgpack.ExtType(_EXT_TUPLE, payload)
         if isinstance(obj, RemoteRef):
             return msgpack.ExtType(_EXT_REF, self._plain.pack([obj.id, obj.type_name, obj.text]))
         if isinstance(obj, np.generic) and _SAFE_DTYPE.match(obj.dtype.str):

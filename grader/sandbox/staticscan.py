@@ -139,21 +139,6 @@ def _definitions(units: list[Unit]) -> dict[str, tuple[ast.AST, Unit]]:
     return definitions
 
 
-def _walk(root: ast.AST) -> list[ast.AST]:
-    """root and every node under it, in the order of ast.walk, several times faster."""
-    nodes, index = [root], 0
-    while index < len(nodes):
-        node = nodes[index]
-        index += 1
-        for field in node._fields:
-            value = getattr(node, field, None)
-            if isinstance(value, list):
-                nodes.extend(item for item in value if isinstance(item, ast.AST))
-            elif isinstance(value, ast.AST):
-                nodes.append(value)
-    return nodes
-
-
 def _statements(body: list[ast.stmt]) -> list[ast.stmt]:
     """Every statement in body and in the blocks nested in it (imports are statements: no need to
     look inside expressions)."""
@@ -176,7 +161,7 @@ class _Walked:
 
     def __call__(self, root: ast.AST) -> list[ast.AST]:
         if id(root) not in self._nodes:
-            self._nodes[id(root)] = _walk(root)
+            self._nodes[id(root)] = list(ast.walk(root))
         return self._nodes[id(root)]
 
 

@@ -203,7 +203,7 @@ def serve(control: socket.socket, preload: list[str]) -> None:
             # Killed workers are collected as soon as they die, so none lingers as a zombie. They are
             # polled for rather than caught by SIGCHLD: a signal that lands just before a blocking
             # receive is only handled once the next request arrives, which may be never.
-            killed.difference_update(_reaped(set(killed)))
+            killed -= _reaped(killed)
             if killed and not select.select([control], [], [], _COLLECT_SECONDS)[0]:
                 continue
             message, fds = recv_message(control)
