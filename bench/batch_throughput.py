@@ -107,11 +107,9 @@ class InProcessSession(Session):
             with contextlib.redirect_stdout(self._out):
                 notes += worker.run_units(self._submission)
             self._server = worker.Server(None, self._submission, self._table, probes)
-            self.loaded = Loaded(
-                findings={rule: {name: [vars(f) for f in found] for name, found in by_name.items()}
-                          for rule, by_name in findings.items()},
-                notes=tuple(_note(n) for n in notes), defined=worker._defined_names(self._submission.module),
-                protection="none", broken=None)
+            self.loaded = Loaded(findings=worker.findings_data(findings), notes=tuple(_note(n) for n in notes),
+                                 defined=worker._defined_names(self._submission.module), protection="none",
+                                 broken=None)
         return self.loaded
 
     def request(self, message: dict, function: str, timeout: float | None = None) -> Reply:
@@ -148,10 +146,9 @@ class InProcessSession(Session):
         return self._table.register(value)
 
     def take_output(self) -> tuple[str, int]:
-        text = self._out.getvalue() if self.loaded else ""
-        if self.loaded:
-            self._out.seek(0)
-            self._out.truncate()
+        text = self._out.getvalue()
+        self._out.seek(0)
+        self._out.truncate()
         return text, len(text.encode())
 
     def close(self) -> None:

@@ -347,8 +347,7 @@ def run(sock: socket.socket) -> None:
     channel.send({
         "kind": "analysis",
         "protection": protection.describe(),
-        "findings": {rule: {name: [vars(f) for f in found] for name, found in by_name.items()}
-                     for rule, by_name in findings.items()},
+        "findings": findings_data(findings),
     })
 
     probes = load_probes(config.get("probes"))
@@ -363,6 +362,12 @@ def run(sock: socket.socket) -> None:
         "seconds": time.perf_counter() - started,
     })
     Server(channel, submission, table, probes).serve()
+
+
+def findings_data(findings: dict[str, dict[str, list[staticscan.Finding]]]) -> dict[str, dict[str, list[dict]]]:
+    """The static scan's findings as plain data, the form the grader reads them in."""
+    return {rule: {name: [vars(f) for f in found] for name, found in by_name.items()}
+            for rule, by_name in findings.items()}
 
 
 def _defined_names(module: types.ModuleType) -> dict[str, str]:
