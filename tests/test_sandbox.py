@@ -45,6 +45,14 @@ def test_values_go_in_and_come_back_as_data(start):
     assert np.array_equal(doubled, [0.0, 2.0, 4.0]) and info == {"sum": 4.0}
 
 
+def test_messages_many_reads_long_arrive_whole(start):
+    session = start("def twice(x):\n    return x, x[::-1].copy()\n")
+    x = np.random.default_rng(0).standard_normal(400_000)  # 3.2 MB each way, 6.4 MB back
+    same, reversed_ = call(session, "twice", x).value
+    assert np.array_equal(same, x) and np.array_equal(reversed_, x[::-1])
+    assert call(session, "twice", np.arange(3.0)).value[1].tolist() == [2.0, 1.0, 0.0]  # and the next one too
+
+
 def test_arguments_after_the_call_are_reported_on_request(start):
     session = start("def f(x):\n    x[0] = 99\n")
     reply = call(session, "f", np.zeros(2), return_args=True)
