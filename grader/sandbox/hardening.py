@@ -30,6 +30,7 @@ import platform
 import pwd
 import resource
 import signal
+import stat
 import struct
 import sys
 import _thread
@@ -85,13 +86,13 @@ def _libc():
 def prepare(protected: tuple[str, ...] = ()) -> None:
     """Work every worker would repeat, done once in the zygote so forks inherit it.
 
-    protected: paths the next workers will protect, so their Landlock plan is
-    computed here once (workers compute it themselves for other paths).
+    protected: paths the next workers will protect, so their Landlock rules
+    are planned here once, with the paths already opened (workers plan for
+    other paths themselves).
     """
     if sys.platform.startswith("linux"):
         _libc()
-        if protected:
-            readable_roots(tuple(os.path.realpath(p) for p in protected))
+        _plan_rules(tuple(os.path.realpath(p) for p in protected))
     _trusted_code_roots()
 
 
@@ -203,7 +204,10 @@ def die_with_parent() -> None:
 def apply(policy: Policy, student_files: frozenset[str], identity: Identity | None = None) -> Protection:
     user = become(identity)  # first: seccomp forbids changing identity afterwards
     _limit_resources(policy)
-    abi = _landlock(policy) if sys.platform.startswith("linux") else 0
+    try:
+        abi = _landlock(policy) if sys.platform.startswith("linux") else 0
+    finally:
+        release_planned_rules()  # student code never gets the zygote's descriptors
     seccomp = _seccomp() if sys.platform.startswith("linux") else False
     install_audit_hook(policy, student_files)
     return Protection(landlock_abi=abi, seccomp=seccomp, audit_hook=True, user=user)
@@ -308,17 +312,86 @@ def readable_roots(protected: tuple[str, ...], start: str = "/") -> list[str]:
     return roots
 
 
-def _add_rule(libc, ruleset: int, path: str, rights: int) -> None:
+class _Rules:
+    """Landlock rules for one set of protected paths: each readable root opened (O_PATH) with its rights."""
+
+    def __init__(self, protected: tuple[str, ...], rights: int, limit: int) -> None:
+        self.protected = protected
+        self.opened: list[tuple[int, int]] = []
+        self.rest: list[str] = []  # past the limit, or not openable now: opened when used
+        for path in readable_roots(protected):
+            opened = _open_rule(path, rights) if len(self.opened) < limit else None
+            if opened is None:
+                self.rest.append(path)
+            else:
+                self.opened.append(opened)
+
+    def add_to(self, libc, ruleset: int, rights: int) -> None:
+        attr = ctypes.create_string_buffer(12)
+        for fd, allowed in self.opened:
+            _add_opened_rule(libc, ruleset, fd, allowed, attr)
+        for path in self.rest:
+            _add_rule(libc, ruleset, path, rights)
+
+    def close(self) -> None:
+        for fd, _ in self.opened:
+            os.close(fd)
+        self.opened = []
+
+
+# The rules planned in the zygote for the next workers; a worker closes its copies once it is locked down.
+_planned: _Rules | None = None
+_PLANNED_LIMIT = 256  # file descriptors the zygote keeps open for them at most
+
+
+def _plan_rules(protected: tuple[str, ...]) -> None:
+    global _planned
+    if _planned is not None and _planned.protected == protected:
+        return
+    release_planned_rules()
+    abi = _landlock_abi(_libc())
+    if abi >= 1:
+        _planned = _Rules(protected, _LL_READ, _PLANNED_LIMIT)
+
+
+def planned_fds() -> list[int]:
+    """The descriptors the planned rules hold, which a newly forked worker must keep until it locks down."""
+    return [fd for fd, _ in _planned.opened] if _planned is not None else []
+
+
+def release_planned_rules() -> None:
+    global _planned
+    if _planned is not None:
+        _planned.close()
+        _planned = None
+
+
+def _open_rule(path: str, rights: int) -> tuple[int, int] | None:
     try:
         fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
     except OSError:
-        return
+        return None
     try:
-        if not os.path.isdir(path):
-            rights &= _LL_FILE_RIGHTS
-        # struct landlock_path_beneath_attr is packed: u64 allowed_access, s32 parent_fd.
-        attr = ctypes.create_string_buffer(struct.pack("=Qi", rights, fd), 12)
-        libc.syscall(_SYS_ADD_RULE, ctypes.c_int(ruleset), ctypes.c_int(_LL_RULE_PATH_BENEATH), attr, ctypes.c_uint32(0))
+        is_dir = stat.S_ISDIR(os.fstat(fd).st_mode)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd, rights if is_dir else rights & _LL_FILE_RIGHTS
+
+
+def _add_opened_rule(libc, ruleset: int, fd: int, rights: int, attr) -> None:
+    # struct landlock_path_beneath_attr is packed: u64 allowed_access, s32 parent_fd.
+    struct.pack_into("=Qi", attr, 0, rights, fd)
+    libc.syscall(_SYS_ADD_RULE, ctypes.c_int(ruleset), ctypes.c_int(_LL_RULE_PATH_BENEATH), attr, ctypes.c_uint32(0))
+
+
+def _add_rule(libc, ruleset: int, path: str, rights: int) -> None:
+    opened = _open_rule(path, rights)
+    if opened is None:
+        return
+    fd, allowed = opened
+    try:
+        _add_opened_rule(libc, ruleset, fd, allowed, ctypes.create_string_buffer(12))
     finally:
         os.close(fd)
 
@@ -340,8 +413,11 @@ def _landlock(policy: Policy) -> int:
         return 0
     try:
         protected = tuple(os.path.realpath(p) for p in policy.protected)
-        for root in readable_roots(protected):
-            _add_rule(libc, ruleset, root, _LL_READ)
+        if _planned is not None and _planned.protected == protected:
+            _planned.add_to(libc, ruleset, _LL_READ)
+        else:
+            for root in readable_roots(protected):
+                _add_rule(libc, ruleset, root, _LL_READ)
         _add_rule(libc, ruleset, os.path.realpath(policy.scratch), fs)
         _add_rule(libc, ruleset, "/dev/null", _LL_READ_FILE | _LL_WRITE_FILE)
         for device in _gpu_devices():

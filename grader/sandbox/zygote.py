@@ -82,7 +82,7 @@ def _start_worker(control: socket.socket, channel_fd: int, output_fd: int) -> No
         os.dup2(null, 0)
         os.dup2(output_fd, 1)
         os.dup2(output_fd, 2)
-        keep = sorted({0, 1, 2, channel_fd})
+        keep = sorted({0, 1, 2, channel_fd, *hardening.planned_fds()})
         low = 3
         for fd in keep[3:]:
             os.closerange(low, fd)
