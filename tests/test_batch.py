@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import csv
 import json
+import multiprocessing
 import shutil
+from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
 from grader.api import grade
 from grader.batch import run as batch_run
-from grader.batch import similarity
+from grader.batch import similarity, work
 from grader.batch.run import BatchOptions, run_batch
 from grader.batch.students import discover
 from grader.cli import main
@@ -184,3 +186,17 @@ def test_the_same_batch_on_a_dask_cluster(submissions, tmp_path):
     assert rows(local_out) == rows(dask_out)
     for student in ("alice", "bob", "carol", "gina"):
         assert (dask_out / f"{student}.md").read_text() == (local_out / f"{student}.md").read_text()
+
+
+def _threads_after_grading(job: work.Job) -> tuple[str, int]:
+    import torch
+
+    return work.run(job).status, torch.get_num_threads()
+
+
+def test_a_grading_process_computes_with_one_torch_thread(tmp_path):
+    # The processes of a batch already use every CPU; threads of their own would only compete.
+    example = COURSE / "examples" / "assignment1" / "full_marks.py"
+    job = work.Job(str(COURSE), "assignment1", "alice", str(example), limits=TEST_LIMITS)
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        assert pool.submit(_threads_after_grading, job).result() == ("passed", 1)

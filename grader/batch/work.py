@@ -9,6 +9,7 @@ Whatever goes wrong with one student becomes that student's outcome.
 from __future__ import annotations
 
 import atexit
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from grader.api import grade, report_without_submission
 from grader.course import Assignment, load_assignment
 from grader.errors import GraderError, UsageError
 from grader.model import LoadNote, SubmissionReport
+from grader.sandbox import hooks
 from grader.sandbox.client import ForkServer
 from grader.sandbox.session import Limits
 from grader.submission import locate
@@ -47,16 +49,27 @@ class Done:
 
 
 _prepared: dict[tuple[str, str], tuple[Assignment, ForkServer]] = {}
+_single_threaded = False
 
 
 def _prepare(job: Job) -> tuple[Assignment, ForkServer]:
+    global _single_threaded
     key = (job.course, job.assignment)
+    if not _single_threaded:
+        # Students are graded side by side, one per grading process: PyTorch's own threads would only
+        # compete with the other processes (and spin between the small operations checks do).
+        hooks.when_imported("torch", _one_thread)
+        _single_threaded = True
     if key not in _prepared:
         assignment = load_assignment(Path(job.course), job.assignment)
         server = ForkServer(assignment.preload, assignment.threads)
         atexit.register(server.close)
         _prepared[key] = (assignment, server)
     return _prepared[key]
+
+
+def _one_thread() -> None:
+    sys.modules["torch"].set_num_threads(1)
 
 
 def run(job: Job) -> Done:
