@@ -1,5 +1,8 @@
 """The channel codec carries data only, in both directions, and refuses anything else."""
 
+import gc
+import weakref
+
 import msgpack
 import numpy as np
 import pytest
@@ -78,6 +81,20 @@ def test_object_arrays_are_never_sent_as_data():
 def test_the_grading_side_cannot_send_non_data():
     with pytest.raises(TypeError):
         codec.Encoder().encode(object())
+
+
+def test_an_encoder_is_freed_as_soon_as_it_is_dropped():
+    # A grading process makes an encoder per worker: one kept alive by a reference cycle would hold
+    # its packers' buffers until a full garbage collection, and memory would climb student by student.
+    gc.disable()
+    try:
+        encoder = codec.Encoder()
+        encoder.encode({"args": [np.zeros(1000), (1, torch.ones(3))]})
+        dropped = weakref.ref(encoder)
+        del encoder
+        assert dropped() is None
+    finally:
+        gc.enable()
 
 
 def test_an_encoder_is_reused_cleanly_after_a_refused_value():

@@ -91,22 +91,32 @@ class Encoder:
     """
 
     def __init__(self, register: Callable[[Any], RemoteRef] | None = None) -> None:
-        self._register = register
-        # Packers kept for reuse (making one per message costs more than packing a small one).
-        # Neither is re-entered while packing: an extension's payload other than a tuple's has no
-        # extensions inside, and a tuple's payload, which may, is packed by a packer of its own.
-        self._packer = msgpack.Packer(default=self._default, strict_types=True, use_bin_type=True)
-        self._plain = msgpack.Packer(use_bin_type=True)
+        # One packer, kept for reuse (making one per message costs more than packing a small one).
+        # Its hook does not refer back to the encoder: such a cycle would keep the packers'
+        # buffers (100 KB and more each) alive until the next full garbage collection.
+        self._packer = msgpack.Packer(default=_Extensions(register), strict_types=True, use_bin_type=True)
 
     def encode(self, value: Any) -> bytes:
         return self._packer.pack(value)  # on an error msgpack empties the packer's buffer itself
 
-    def _default(self, obj: Any) -> Any:
+
+class _Extensions:
+    """The packer's hook for what msgpack does not know: arrays, tensors, tuples, references.
+
+    Its own packer is never re-entered: an extension's payload other than a tuple's has no
+    extensions inside, and a tuple's payload, which may, is packed by a packer of its own.
+    """
+
+    def __init__(self, register: Callable[[Any], RemoteRef] | None) -> None:
+        self._register = register
+        self._plain = msgpack.Packer(use_bin_type=True)
+
+    def __call__(self, obj: Any) -> Any:
         if isinstance(obj, np.ndarray) and _SAFE_DTYPE.match(obj.dtype.str):
             data = np.ascontiguousarray(obj).tobytes()
             return msgpack.ExtType(_EXT_NDARRAY, self._plain.pack([obj.dtype.str, list(obj.shape), data]))
         if isinstance(obj, tuple):
-            payload = msgpack.packb(list(obj), default=self._default, strict_types=True, use_bin_type=True)
+            payload = msgpack.packb(list(obj), default=self, strict_types=True, use_bin_type=True)
             return msgpack.ExtType(_EXT_TUPLE, payload)
         if isinstance(obj, RemoteRef):
             return msgpack.ExtType(_EXT_REF, self._plain.pack([obj.id, obj.type_name, obj.text]))
@@ -127,13 +137,13 @@ class Encoder:
                 return base(obj)
         if self._register is None:
             raise TypeError(f"cannot send a {type_name(obj)} to the worker")
-        return self._default(self._register(obj))
+        return self(self._register(obj))
 
     def _tensor(self, t: Any) -> msgpack.ExtType:
         torch = sys.modules["torch"]
         name = str(t.dtype).removeprefix("torch.")
         if name not in _TORCH_DTYPES or t.layout != torch.strided or t.is_quantized:
-            return self._default(self._register(t)) if self._register else _refuse(t)
+            return self(self._register(t)) if self._register else _refuse(t)
         host = t.detach().cpu()
         if name == "bfloat16":  # NumPy has no bfloat16: send its raw bytes
             data = host.contiguous().reshape(-1).view(torch.uint8).numpy().tobytes()
