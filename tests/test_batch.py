@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import json
 import multiprocessing
+import os
 import shutil
+import time
 from concurrent.futures import ProcessPoolExecutor
 
 import pytest
@@ -13,11 +15,14 @@ import pytest
 from grader.api import grade
 from grader.batch import run as batch_run
 from grader.batch import similarity, work
+from grader.batch.executors import LocalExecutor, cpus_to_pin
 from grader.batch.run import BatchOptions, run_batch
 from grader.batch.students import discover
 from grader.cli import main
 from grader.course import load_assignment
 from grader.report import jsonreport
+from grader.sandbox.client import Affinity, ForkServer
+from grader.sandbox.session import Session, Unit
 
 from .conftest import COURSE, FIXTURES, TEST_LIMITS
 
@@ -200,3 +205,47 @@ def test_a_grading_process_computes_with_one_torch_thread(tmp_path):
     job = work.Job(str(COURSE), "assignment1", "alice", str(example), limits=TEST_LIMITS)
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
         assert pool.submit(_threads_after_grading, job).result() == ("passed", 1)
+
+
+PINNING = pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="CPU affinity is Linux-only")
+
+
+def _where_this_runs(seconds: float) -> tuple[int, frozenset[int]]:
+    time.sleep(seconds)  # long enough that every process of the pool gets a task
+    return os.getpid(), frozenset(os.sched_getaffinity(0))
+
+
+@PINNING
+def test_local_grading_processes_each_run_on_a_cpu_of_their_own():
+    allowed = os.sched_getaffinity(0)
+    executor = LocalExecutor(len(allowed))
+    try:
+        pool = executor._fresh_pool()
+        seen = dict(future.result() for future in [pool.submit(_where_this_runs, 1.0) for _ in allowed])
+    finally:
+        executor.close()
+    assert len(seen) == len(allowed)
+    assert sorted(seen.values(), key=sorted) == sorted((frozenset({cpu}) for cpu in allowed), key=sorted)
+    assert cpus_to_pin(len(allowed) + 1) == ()  # more processes than CPUs: the scheduler places them
+
+
+@PINNING
+def test_workers_run_beside_their_pinned_grading_process_and_the_zygote_anywhere(tmp_path):
+    allowed = frozenset(os.sched_getaffinity(0))
+    cpu = max(allowed)
+    os.sched_setaffinity(0, {cpu})  # as a pinned grading process is, whose zygote starts there
+    try:
+        with ForkServer(("numpy",), affinity=Affinity(cpu, allowed)) as server:
+            source = "import os\ndef where():\n    return sorted(os.sched_getaffinity(0))\n"
+            session = Session(server, [Unit("", str(tmp_path / "student.py"), source)], "student",
+                              limits=TEST_LIMITS)
+            try:
+                session.start()
+                reply = session.request({"op": "call", "path": ["where"], "args": [], "kwargs": {}}, "where")
+            finally:
+                session.close()
+            zygote = os.sched_getaffinity(server._process.pid)
+    finally:
+        os.sched_setaffinity(0, allowed)
+    assert reply.value == [cpu]
+    assert zygote == allowed

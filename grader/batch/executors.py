@@ -3,12 +3,14 @@
 Both take jobs and yield outcomes as they finish, in any order; everything
 else (resume, files, progress) is the same whichever runs them. Grading
 processes are started fresh (spawn), never forked from a process that may have
-initialised CUDA; each keeps its own fork server for the sandbox workers.
+initialised CUDA; each keeps its own fork server for the sandbox workers and,
+locally, runs on a CPU of its own with them.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from typing import Iterator, Protocol
@@ -27,6 +29,19 @@ def _lost(job: work.Job, why: str) -> work.Done:
     return work.Done(job.student, "grader-error", None, why)
 
 
+def cpus_to_pin(processes: int) -> tuple[int, ...]:
+    """The CPUs to pin `processes` grading processes to, one each; none where that cannot be done.
+
+    A grading process and its sandbox worker take turns, so they share a CPU well; pinning saves
+    the wake-ups across CPUs (about a sixth of the CPU time per student). With more processes
+    than CPUs the scheduler balances them better than a fixed assignment could.
+    """
+    if not hasattr(os, "sched_setaffinity"):
+        return ()
+    allowed = sorted(os.sched_getaffinity(0), reverse=True)  # the last first: CPU 0 takes most interrupts
+    return tuple(allowed) if processes <= len(allowed) else ()
+
+
 class LocalExecutor:
     """A pool of `processes` grading processes on this machine."""
 
@@ -37,7 +52,10 @@ class LocalExecutor:
     def _fresh_pool(self) -> ProcessPoolExecutor:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
-        self._pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"))
+        context = multiprocessing.get_context("spawn")
+        cpus = cpus_to_pin(self.processes)
+        pinning = {"initializer": work.pin, "initargs": (context.Value("i", 0), cpus)} if cpus else {}
+        self._pool = ProcessPoolExecutor(self.processes, mp_context=context, **pinning)
         return self._pool
 
     def map(self, jobs: list[work.Job]) -> Iterator[work.Done]:

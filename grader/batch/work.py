@@ -9,6 +9,7 @@ Whatever goes wrong with one student becomes that student's outcome.
 from __future__ import annotations
 
 import atexit
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from grader.course import Assignment, load_assignment
 from grader.errors import GraderError, UsageError
 from grader.model import LoadNote, SubmissionReport
 from grader.sandbox import hooks
-from grader.sandbox.client import ForkServer
+from grader.sandbox.client import Affinity, ForkServer
 from grader.sandbox.session import Limits
 from grader.submission import locate
 
@@ -50,6 +51,24 @@ class Done:
 
 _prepared: dict[tuple[str, str], tuple[Assignment, ForkServer]] = {}
 _single_threaded = False
+_affinity: Affinity | None = None  # set when this grading process was pinned to a CPU
+
+
+def pin(counter, cpus: tuple[int, ...]) -> None:
+    """Start-up of a local grading process: run on one of cpus, the next one not taken yet.
+
+    counter: a shared integer, so that the processes of one pool each take a different CPU.
+    """
+    global _affinity
+    with counter.get_lock():
+        index = counter.value
+        counter.value += 1
+    cpu = cpus[index % len(cpus)]
+    try:
+        os.sched_setaffinity(0, {cpu})
+    except OSError:  # not ours to use after all: let the scheduler place this process
+        return
+    _affinity = Affinity(cpu, frozenset(cpus))
 
 
 def _prepare(job: Job) -> tuple[Assignment, ForkServer]:
@@ -62,7 +81,7 @@ def _prepare(job: Job) -> tuple[Assignment, ForkServer]:
         _single_threaded = True
     if key not in _prepared:
         assignment = load_assignment(Path(job.course), job.assignment)
-        server = ForkServer(assignment.preload, assignment.threads)
+        server = ForkServer(assignment.preload, assignment.threads, _affinity)
         atexit.register(server.close)
         _prepared[key] = (assignment, server)
     return _prepared[key]

@@ -71,12 +71,28 @@ class WorkerGarbled(Exception):
     """The worker sent bytes that are not a valid message."""
 
 
+@dataclass(frozen=True)
+class Affinity:
+    """Where a pinned grading process runs: its own CPU, and the CPUs the whole grading run may use.
+
+    Every worker runs on the grading process's CPU: the two take turns (a call, then its answer),
+    and a pair on one CPU hands over without waking another CPU or moving its caches. The zygote
+    may use any of spread, so it forks and warms up the next worker while the pair works.
+    """
+
+    cpu: int
+    spread: frozenset[int]
+
+
 class ForkServer:
     """One zygote, started lazily, shared by every worker of a grading run."""
 
-    def __init__(self, preload: tuple[str, ...] = ("numpy",), threads: int = 1) -> None:
+    def __init__(self, preload: tuple[str, ...] = ("numpy",), threads: int = 1,
+                 affinity: Affinity | None = None) -> None:
+        """affinity: set where the grading process is pinned to a CPU (batch grading)."""
         self.preload = preload
         self.threads = threads
+        self.affinity = affinity
         self._lock = threading.Lock()
         self._process: subprocess.Popen | None = None
         self._control: socket.socket | None = None
@@ -118,7 +134,8 @@ class ForkServer:
             "from grader.sandbox.zygote import main; main(sys.argv[2:])"
         )
         self._process = subprocess.Popen(
-            [sys.executable, "-I", "-c", bootstrap, package_parent, str(theirs.fileno()), ",".join(self.preload)],
+            [sys.executable, "-I", "-c", bootstrap, package_parent, str(theirs.fileno()), ",".join(self.preload),
+             ",".join(str(cpu) for cpu in sorted(self.affinity.spread)) if self.affinity else ""],
             pass_fds=[theirs.fileno()],
             stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log,
             env=worker_environment(self.threads), cwd=tempfile.gettempdir(), start_new_session=True,
@@ -160,6 +177,8 @@ class ForkServer:
             raise SandboxError(f"the sandbox handed over a worker without its channel:\n{self._log_text()}")
         channel = socket.socket(fileno=fds[0])
         worker = Worker(self, int(reply["pid"]), channel, fds[1], limits)
+        if self.affinity is not None:
+            config = {**config, "cpu": self.affinity.cpu}
         worker.send({"kind": "config", **config}, timeout=60)
         return worker
 

@@ -24,7 +24,7 @@ import traceback
 import types
 from typing import Any
 
-from grader.sandbox import codec, hardening, hooks, staticscan, tracing
+from grader.sandbox import codec, hardening, hooks, staticscan, tracing, zygote
 
 _MESSAGE_LIMIT = 2000
 _MAX_NOTES = 20
@@ -326,6 +326,8 @@ def run(sock: socket.socket) -> None:
     channel = Channel(sock, codec.Encoder(table.register), codec.Decoder(table.resolve))
     submission = Submission(config["module_name"], config["units"])
 
+    if isinstance(config.get("cpu"), int):
+        zygote.run_on({config["cpu"]})  # beside the grading process, which waits while this one works
     os.chdir(config["scratch"])
     os.environ.clear()
     os.environ.update(config.get("env", {}))

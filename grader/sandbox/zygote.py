@@ -14,6 +14,9 @@ then waits for its configuration on the channel. The grader receives the
 spare's ends of the channel and pipe with the reply, sends the configuration,
 and the zygote forks the next spare while the grader works.
 
+In batch grading each grading process is pinned to a CPU; the zygote may use
+all the run's CPUs, and each worker moves to its grading process's CPU.
+
 Control protocol (one socket to the grader; requests answered in order):
   {"op": "fork", "protected": [...]}                        -> {"pid": int} + fds [channel, output]
   {"op": "reap", "pid": int, "kill": bool, "wait": float}  -> {"status": int | None}
@@ -237,10 +240,22 @@ def serve(control: socket.socket, preload: list[str]) -> None:
             _reap(pid, kill=True, wait=0)
 
 
+def run_on(cpus: set[int]) -> None:
+    """Keep this process on cpus, where the platform allows it (Linux); elsewhere nothing changes."""
+    if hasattr(os, "sched_setaffinity"):
+        try:
+            os.sched_setaffinity(0, cpus)
+        except OSError:  # a CPU that is not ours (any more): stay where we are
+            pass
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     control = socket.socket(fileno=int(argv[0]))
     preload = [name for name in (argv[1] if len(argv) > 1 else "").split(",") if name]
+    spread = {int(cpu) for cpu in (argv[2] if len(argv) > 2 else "").split(",") if cpu}
+    if spread:  # started by a grading process pinned to one CPU: the zygote may use all the run's CPUs
+        run_on(spread)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     serve(control, preload)
 
