@@ -1,5 +1,6 @@
 """The sandbox: student code runs in a locked-down worker and only data comes back."""
 
+import mmap
 import os
 import textwrap
 import time
@@ -8,6 +9,7 @@ import numpy as np
 import pytest
 
 from grader.sandbox import faults, hardening
+from grader.sandbox.client import ForkServer
 from grader.sandbox.codec import RemoteRef
 from grader.sandbox.session import Limits, Session, Unit
 
@@ -320,6 +322,33 @@ def _state(pid: int) -> str | None:
             return stat.read().rsplit(")", 1)[1].split()[0]
     except OSError:
         return None
+
+
+def _huge_pages_can_be_made() -> bool:
+    try:
+        with mmap.mmap(-1, 6 << 20, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS) as region:
+            region.write(b"x" * len(region))
+            region.madvise(25)  # MADV_COLLAPSE, Linux 6.1+
+    except (OSError, ValueError, AttributeError):
+        return False
+    return os.path.exists("/proc/self/smaps_rollup")
+
+
+def _huge_kb(pid: int) -> int:
+    with open(f"/proc/{pid}/smaps_rollup") as rollup:
+        return next(int(line.split()[1]) for line in rollup if line.startswith("AnonHugePages:"))
+
+
+@pytest.mark.skipif(not _huge_pages_can_be_made(), reason="needs MADV_COLLAPSE (Linux 6.1+)")
+def test_a_zygote_that_will_fork_many_workers_keeps_its_memory_in_huge_pages(tmp_path):
+    with ForkServer(("numpy",), many=True) as server:
+        server.start()
+        assert _huge_kb(server._process.pid) >= 2048
+        session = Session(server, [Unit("", "student.py", "def f():\n    return 1\n")], "student", limits=LIMITS)
+        try:
+            assert call(session, "f").value == 1  # and its workers work as any other
+        finally:
+            session.close()
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads process states from /proc")

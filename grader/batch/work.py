@@ -81,7 +81,7 @@ def _prepare(job: Job) -> tuple[Assignment, ForkServer]:
         _single_threaded = True
     if key not in _prepared:
         assignment = load_assignment(Path(job.course), job.assignment)
-        server = ForkServer(assignment.preload, assignment.threads, _affinity)
+        server = ForkServer(assignment.preload, assignment.threads, _affinity, many=True)
         atexit.register(server.close)
         _prepared[key] = (assignment, server)
     return _prepared[key]
