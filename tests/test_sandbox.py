@@ -289,21 +289,28 @@ def test_landlock_refuses_reads_and_writes_even_past_the_audit_hook(start, tmp_p
 
 @KERNEL
 @pytest.mark.skipif(not _landlock_available(), reason="needs Landlock (Linux 5.13+)")
-def test_workers_locked_down_with_rules_the_zygote_planned_keep_none_of_its_descriptors(start, tmp_path):
-    # The zygote opens the readable roots once it knows what the next workers protect (after the
-    # first fork), so the first session builds its rules alone and the later ones use the plan.
+def test_workers_locked_down_in_two_layers_keep_none_of_the_zygotes_descriptors(start, tmp_path):
+    # The zygote builds the first Landlock layer once it knows what the next workers protect (after
+    # the first fork), so the first session builds a single layer alone and the later ones use two.
     secret, public = tmp_path / "secret.txt", tmp_path / "public.txt"
     secret.write_text("42")
     public.write_text("7")
-    source = DISGUISED + "def descriptors():\n    return sorted(int(n) for n in os.listdir('/proc/self/fd'))\n"
+    source = DISGUISED + (
+        "def descriptors():\n    return sorted(int(n) for n in os.listdir('/proc/self/fd'))\n"
+        "def beside_own_folder():\n    return os.path.join(os.path.dirname(os.getcwd()), 'intruder.txt')\n")
     for _ in range(3):
         session = start(source, protected=[secret])
         assert call(session, "raw_open", str(secret), os.O_RDONLY).value[0] == -1
         assert call(session, "raw_open", str(public), os.O_RDONLY).value[0] >= 0
         assert call(session, "raw_open", str(tmp_path / "new.txt"), os.O_WRONLY | os.O_CREAT).value[0] == -1
-        # stdin, stdout, stderr, the channel, the two just opened and the one listing the folder
-        assert len(call(session, "descriptors").value) <= 7
+        # The first layer allows the folder that holds every worker's own folder; the second does not.
+        beside = call(session, "beside_own_folder").value
+        assert call(session, "raw_open", beside, os.O_WRONLY | os.O_CREAT).value[0] == -1
+        assert call(session, "raw_open", "scratch.txt", os.O_WRONLY | os.O_CREAT).value[0] >= 0
+        # stdin, stdout, stderr, the channel, the files just opened and the one listing the folder
+        assert len(call(session, "descriptors").value) == 7
         session.close()
+        assert not os.path.exists(beside)
     assert not (tmp_path / "new.txt").exists()
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import select
+import shutil
 import socket
 import subprocess
 import sys
@@ -104,6 +105,18 @@ class ForkServer:
         self._log = None
         self._ready = False
         self._owed = 0  # replies to kill requests not read yet
+        self._scratch_root: str | None = None
+
+    @property
+    def scratch_root(self) -> str:
+        """The folder each worker's own folder is made in, for as long as this server runs.
+
+        Only the grader lists it (mode 711): a worker can reach its own folder, not find others.
+        """
+        if self._scratch_root is None:
+            self._scratch_root = tempfile.mkdtemp(prefix="grader-work-")
+            os.chmod(self._scratch_root, 0o711)
+        return self._scratch_root
 
     def start(self, timeout: float = 120.0) -> None:
         """Launch the zygote (if needed) and wait until it is ready to fork."""
@@ -176,7 +189,8 @@ class ForkServer:
 
     def fork(self, config: dict, limits: "TransportLimits") -> "Worker":
         """A worker (the zygote's spare) configured with config."""
-        reply, fds = self._exchange({"op": "fork", "protected": list(config.get("protected", ()))})
+        reply, fds = self._exchange({"op": "fork", "protected": list(config.get("protected", ())),
+                                     "scratch_root": self.scratch_root})
         if len(fds) != 2:
             for fd in fds:
                 os.close(fd)
@@ -223,6 +237,9 @@ class ForkServer:
         if self._log is not None:
             self._log.close()
             self._log = None
+        if self._scratch_root is not None:
+            shutil.rmtree(self._scratch_root, ignore_errors=True)
+            self._scratch_root = None
 
     def __enter__(self) -> "ForkServer":
         return self

@@ -83,16 +83,17 @@ def _libc():
     return ctypes.CDLL(None, use_errno=True)
 
 
-def prepare(protected: tuple[str, ...] = ()) -> None:
+def prepare(protected: tuple[str, ...] = (), scratch_root: str | None = None) -> None:
     """Work every worker would repeat, done once in the zygote so forks inherit it.
 
-    protected: paths the next workers will protect, so their Landlock rules
-    are planned here once, with the paths already opened (workers plan for
-    other paths themselves).
+    protected: paths the next workers will protect, and scratch_root: the folder
+    their own folders are made in; with both, the first of their two Landlock
+    layers is built here (workers build a single layer for other paths).
     """
     if sys.platform.startswith("linux"):
         _libc()
-        _plan_rules(tuple(os.path.realpath(p) for p in protected))
+        _plan_shared_layer(tuple(os.path.realpath(p) for p in protected),
+                           os.path.realpath(scratch_root) if scratch_root else None)
     _trusted_code_roots()
 
 
@@ -207,7 +208,7 @@ def apply(policy: Policy, student_files: frozenset[str], identity: Identity | No
     try:
         abi = _landlock(policy) if sys.platform.startswith("linux") else 0
     finally:
-        release_planned_rules()  # student code never gets the zygote's descriptors
+        release_shared_layer()  # student code never gets the zygote's descriptor
     seccomp = _seccomp() if sys.platform.startswith("linux") else False
     install_audit_hook(policy, student_files)
     return Protection(landlock_abi=abi, seccomp=seccomp, audit_hook=True, user=user)
@@ -312,61 +313,8 @@ def readable_roots(protected: tuple[str, ...], start: str = "/") -> list[str]:
     return roots
 
 
-class _Rules:
-    """Landlock rules for one set of protected paths: each readable root opened (O_PATH) with its rights."""
-
-    def __init__(self, protected: tuple[str, ...], rights: int, limit: int) -> None:
-        self.protected = protected
-        self.opened: list[tuple[int, int]] = []
-        self.rest: list[str] = []  # past the limit, or not openable now: opened when used
-        for path in readable_roots(protected):
-            opened = _open_rule(path, rights) if len(self.opened) < limit else None
-            if opened is None:
-                self.rest.append(path)
-            else:
-                self.opened.append(opened)
-
-    def add_to(self, libc, ruleset: int, rights: int) -> None:
-        attr = ctypes.create_string_buffer(12)
-        for fd, allowed in self.opened:
-            _add_opened_rule(libc, ruleset, fd, allowed, attr)
-        for path in self.rest:
-            _add_rule(libc, ruleset, path, rights)
-
-    def close(self) -> None:
-        for fd, _ in self.opened:
-            os.close(fd)
-        self.opened = []
-
-
-# The rules planned in the zygote for the next workers; a worker closes its copies once it is locked down.
-_planned: _Rules | None = None
-_PLANNED_LIMIT = 256  # file descriptors the zygote keeps open for them at most
-
-
-def _plan_rules(protected: tuple[str, ...]) -> None:
-    global _planned
-    if _planned is not None and _planned.protected == protected:
-        return
-    release_planned_rules()
-    abi = _landlock_abi(_libc())
-    if abi >= 1:
-        _planned = _Rules(protected, _LL_READ, _PLANNED_LIMIT)
-
-
-def planned_fds() -> list[int]:
-    """The descriptors the planned rules hold, which a newly forked worker must keep until it locks down."""
-    return [fd for fd, _ in _planned.opened] if _planned is not None else []
-
-
-def release_planned_rules() -> None:
-    global _planned
-    if _planned is not None:
-        _planned.close()
-        _planned = None
-
-
 def _open_rule(path: str, rights: int) -> tuple[int, int] | None:
+    """An O_PATH descriptor of path and the rights a rule on it may carry (files take no directory rights)."""
     try:
         fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
     except OSError:
@@ -379,21 +327,91 @@ def _open_rule(path: str, rights: int) -> tuple[int, int] | None:
     return fd, rights if is_dir else rights & _LL_FILE_RIGHTS
 
 
-def _add_opened_rule(libc, ruleset: int, fd: int, rights: int, attr) -> None:
-    # struct landlock_path_beneath_attr is packed: u64 allowed_access, s32 parent_fd.
-    struct.pack_into("=Qi", attr, 0, rights, fd)
-    libc.syscall(_SYS_ADD_RULE, ctypes.c_int(ruleset), ctypes.c_int(_LL_RULE_PATH_BENEATH), attr, ctypes.c_uint32(0))
-
-
 def _add_rule(libc, ruleset: int, path: str, rights: int) -> None:
+    """Allow rights beneath path; where path is missing, nothing is allowed there."""
     opened = _open_rule(path, rights)
     if opened is None:
         return
     fd, allowed = opened
     try:
-        _add_opened_rule(libc, ruleset, fd, allowed, ctypes.create_string_buffer(12))
+        # struct landlock_path_beneath_attr is packed: u64 allowed_access, s32 parent_fd.
+        attr = ctypes.create_string_buffer(struct.pack("=Qi", allowed, fd), 12)
+        libc.syscall(_SYS_ADD_RULE, ctypes.c_int(ruleset), ctypes.c_int(_LL_RULE_PATH_BENEATH), attr, ctypes.c_uint32(0))
     finally:
         os.close(fd)
+
+
+def _create_ruleset(libc, abi: int, fs: int, scoped: bool) -> int:
+    """A new ruleset handling the filesystem rights fs and, when scoped, TCP and signals too; -1 on failure."""
+    fields = [fs]
+    if scoped and abi >= 4:
+        fields.append(0b11)  # bind and connect TCP: no rules, so never allowed
+    if scoped and abi >= 6:
+        fields.append(0b11)  # abstract unix sockets and signals stay inside the sandbox
+    attr = ctypes.create_string_buffer(struct.pack(f"={len(fields)}Q", *fields), 8 * len(fields))
+    return libc.syscall(_SYS_CREATE_RULESET, attr, ctypes.c_size_t(8 * len(fields)), ctypes.c_uint32(0))
+
+
+def _add_device_rules(libc, ruleset: int, rights: int) -> None:
+    """/dev/null, and the GPU's device files where there are any; rights: what the ruleset handles."""
+    _add_rule(libc, ruleset, "/dev/null", rights & (_LL_READ_FILE | _LL_WRITE_FILE))
+    for device in _gpu_devices():
+        _add_rule(libc, ruleset, device, rights & (_LL_READ_FILE | _LL_WRITE_FILE | _LL_IOCTL_DEV))
+
+
+def _restrict(libc, ruleset: int) -> bool:
+    return libc.syscall(_SYS_RESTRICT_SELF, ctypes.c_int(ruleset), ctypes.c_uint32(0)) == 0
+
+
+@dataclass(frozen=True)
+class _SharedLayer:
+    """A first Landlock layer built once in the zygote, for every worker that protects the same paths.
+
+    It allows reading every readable root, everything under the folder that holds the workers'
+    own folders, /dev/null and the GPU. Each worker adds a second layer of its own that allows
+    writing only in its own folder; the kernel grants what both layers allow. So a worker adds
+    three rules instead of one per readable root (often hundreds: every sibling of every folder
+    on the way to a protected path).
+    """
+
+    protected: tuple[str, ...]
+    scratch_root: str
+    fd: int
+
+
+_shared: _SharedLayer | None = None
+
+
+def _plan_shared_layer(protected: tuple[str, ...], scratch_root: str | None) -> None:
+    global _shared
+    if _shared is not None and (_shared.protected, _shared.scratch_root) == (protected, scratch_root):
+        return
+    release_shared_layer()
+    libc = _libc()
+    abi = _landlock_abi(libc)
+    if scratch_root is None or abi < 1:
+        return
+    fs = _fs_rights(abi)
+    ruleset = _create_ruleset(libc, abi, fs, scoped=True)
+    if ruleset < 0:
+        return
+    for root in readable_roots(protected):
+        _add_rule(libc, ruleset, root, _LL_READ)
+    _add_rule(libc, ruleset, scratch_root, fs)
+    _add_device_rules(libc, ruleset, fs)
+    _shared = _SharedLayer(protected, scratch_root, ruleset)
+
+
+def shared_layer_fds() -> list[int]:
+    """The descriptor of the shared layer, which a newly forked worker keeps until it locks down."""
+    return [_shared.fd] if _shared is not None else []
+
+
+def release_shared_layer() -> None:
+    global _shared
+    if _shared is not None:
+        os.close(_shared.fd)
+        _shared = None
 
 
 def _landlock(policy: Policy) -> int:
@@ -402,29 +420,28 @@ def _landlock(policy: Policy) -> int:
     if abi < 1:
         return 0
     fs = _fs_rights(abi)
-    fields = [fs]
-    if abi >= 4:
-        fields.append(0b11)  # bind and connect TCP: no rules, so never allowed
-    if abi >= 6:
-        fields.append(0b11)  # abstract unix sockets and signals stay inside the sandbox
-    attr = ctypes.create_string_buffer(struct.pack(f"={len(fields)}Q", *fields), 8 * len(fields))
-    ruleset = libc.syscall(_SYS_CREATE_RULESET, attr, ctypes.c_size_t(8 * len(fields)), ctypes.c_uint32(0))
+    protected = tuple(os.path.realpath(p) for p in policy.protected)
+    scratch = os.path.realpath(policy.scratch)
+    if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        return 0
+    shared = _shared
+    if shared is not None and shared.protected == protected and _within(scratch, shared.scratch_root) \
+            and scratch != shared.scratch_root:
+        if not _restrict(libc, shared.fd):
+            return 0
+        # The second layer governs only changes: reading stays as the first layer allows.
+        fs, rules = fs & ~_LL_READ, [(scratch, fs & ~_LL_READ)]
+        ruleset = _create_ruleset(libc, abi, fs, scoped=False)
+    else:
+        rules = [(root, _LL_READ) for root in readable_roots(protected)] + [(scratch, fs)]
+        ruleset = _create_ruleset(libc, abi, fs, scoped=True)
     if ruleset < 0:
         return 0
     try:
-        protected = tuple(os.path.realpath(p) for p in policy.protected)
-        if _planned is not None and _planned.protected == protected:
-            _planned.add_to(libc, ruleset, _LL_READ)
-        else:
-            for root in readable_roots(protected):
-                _add_rule(libc, ruleset, root, _LL_READ)
-        _add_rule(libc, ruleset, os.path.realpath(policy.scratch), fs)
-        _add_rule(libc, ruleset, "/dev/null", _LL_READ_FILE | _LL_WRITE_FILE)
-        for device in _gpu_devices():
-            _add_rule(libc, ruleset, device, _LL_READ_FILE | _LL_WRITE_FILE | _LL_IOCTL_DEV)
-        if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
-            return 0
-        if libc.syscall(_SYS_RESTRICT_SELF, ctypes.c_int(ruleset), ctypes.c_uint32(0)) != 0:
+        for path, rights in rules:
+            _add_rule(libc, ruleset, path, rights)
+        _add_device_rules(libc, ruleset, fs)
+        if not _restrict(libc, ruleset):
             return 0
     finally:
         os.close(ruleset)

@@ -107,7 +107,7 @@ class Session:
         return self.loaded
 
     def _config(self) -> dict:
-        self._scratch = tempfile.mkdtemp(prefix="grader-work-")
+        self._scratch = tempfile.mkdtemp(prefix="student-", dir=self.server.scratch_root)
         if self.identity is not None:  # the worker's own folder, once it is no longer root
             os.chown(self._scratch, self.identity.uid, self.identity.gid)
         memory = self.limits.memory_mb * 1024 * 1024

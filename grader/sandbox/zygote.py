@@ -18,7 +18,7 @@ In batch grading each grading process is pinned to a CPU; the zygote may use
 all the run's CPUs, and each worker moves to its grading process's CPU.
 
 Control protocol (one socket to the grader; requests answered in order):
-  {"op": "fork", "protected": [...]}                        -> {"pid": int} + fds [channel, output]
+  {"op": "fork", "protected": [...], "scratch_root": str}   -> {"pid": int} + fds [channel, output]
   {"op": "reap", "pid": int, "kill": bool, "wait": float}  -> {"status": int | None}
   {"op": "kill", "pid": int}                               -> {} (reaped in the background)
 When the grader's end closes, the zygote kills its workers and exits.
@@ -86,7 +86,7 @@ def _start_worker(control: socket.socket, channel_fd: int, output_fd: int) -> No
         os.dup2(null, 0)
         os.dup2(output_fd, 1)
         os.dup2(output_fd, 2)
-        keep = sorted({0, 1, 2, channel_fd, *hardening.planned_fds()})
+        keep = sorted({0, 1, 2, channel_fd, *hardening.shared_layer_fds()})
         low = 3
         for fd in keep[3:]:
             os.closerange(low, fd)
@@ -222,7 +222,8 @@ def serve(control: socket.socket, preload: list[str], compact: bool = False) -> 
                     spare.discard()
                     spare = _Spare(control)
                 workers.add(spare.hand_over(control))
-                hardening.prepare(tuple(message.get("protected") or ()))  # for the spares to come
+                # for the spares to come
+                hardening.prepare(tuple(message.get("protected") or ()), message.get("scratch_root"))
                 spare = _Spare(control)  # the next one, while the grader works
             elif message.get("op") == "kill":
                 pid = int(message["pid"])
