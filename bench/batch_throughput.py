@@ -13,7 +13,8 @@ nbgrader comparison) and assignment 2 (NumPy only):
 2. Throughput: submissions per second of `grade batch --jobs 2`, divided by that of
    `nbgrader autograde` on the same submissions as notebooks with equivalent tests (nbgrader is
    not a dependency; pass --nbgrader or have it on PATH, in an environment with torch).
-3. Memory: the peak resident memory of the whole batch process tree, at both batch sizes.
+3. Memory: the peak resident memory of the whole batch process tree, at both batch sizes (in runs
+   of their own: sampling it takes CPU time from the batch being timed).
 """
 
 from __future__ import annotations
@@ -212,8 +213,12 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_batch(assignment: str, folder: Path, out: Path, jobs: int) -> tuple[float, float, int]:
-    """Wall seconds, CPU seconds of the whole process tree, and its peak resident memory."""
+def run_batch(assignment: str, folder: Path, out: Path, jobs: int, memory: bool = False) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds of the whole process tree, and (when memory) its peak resident memory.
+
+    Sampling the memory reads /proc for every process 20 times a second, on the CPUs the batch
+    runs on, so runs that measure time do not sample.
+    """
     command = [shutil.which("grade") or "grade", "batch", assignment, str(folder), "--out", str(out),
                "--jobs", str(jobs), "--force"]
     started, cpu = time.perf_counter(), _children_cpu()
@@ -228,10 +233,12 @@ def run_batch(assignment: str, folder: Path, out: Path, jobs: int) -> tuple[floa
             stop.wait(0.05)
 
     sampler = threading.Thread(target=sample)
-    sampler.start()
+    if memory:
+        sampler.start()
     process.wait()
     stop.set()
-    sampler.join()
+    if memory:
+        sampler.join()
     if process.returncode != 0:
         sys.exit(f"grade batch failed with exit status {process.returncode}")
     return time.perf_counter() - started, _children_cpu() - cpu, peak
@@ -312,10 +319,12 @@ def measure(assignment: str, args, work: Path) -> list[Path]:
     runs, cpu_runs = [], []
     extra = args.large - args.small
     for _ in range(args.repeat):
-        one_small, cpu_small, memory_small = run_batch(assignment, small[0].parent, work / assignment / "out1", 1)
-        one_large, cpu_large, memory_large = run_batch(assignment, large[0].parent, work / assignment / "out2", 1)
+        one_small, cpu_small, _ = run_batch(assignment, small[0].parent, work / assignment / "out1", 1)
+        one_large, cpu_large, _ = run_batch(assignment, large[0].parent, work / assignment / "out2", 1)
         runs.append((one_large - one_small) / extra)
         cpu_runs.append((cpu_large - cpu_small) / extra)
+    memory_small = run_batch(assignment, small[0].parent, work / assignment / "out4", 1, memory=True)[2]
+    memory_large = run_batch(assignment, large[0].parent, work / assignment / "out5", 1, memory=True)[2]
     marginal, marginal_cpu = statistics.median(runs), statistics.median(cpu_runs)
     with open(work / assignment / "out2" / "grades.csv", newline="") as gradebook:
         batch_scores = {row["id"]: float(row["score"]) for row in csv.DictReader(gradebook)}
