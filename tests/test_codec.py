@@ -45,11 +45,15 @@ def test_numpy_scalars_keep_their_type():
         assert type(back) is type(value) and back == value
 
 
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.bfloat16, torch.int64, torch.bool])
-def test_tensors_roundtrip(dtype):
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16, torch.bfloat16, torch.int64,
+                                   torch.int8, torch.uint8, torch.bool, torch.complex64])
+def test_tensors_roundtrip_and_can_be_written_to(dtype):
     tensor = torch.arange(6).reshape(2, 3).to(dtype)
-    back = roundtrip(tensor)
-    assert isinstance(back, torch.Tensor) and back.dtype == dtype and torch.equal(back, tensor)
+    for sent in (tensor, tensor.T, tensor[:, 1:]):  # and views that are not contiguous
+        back = roundtrip(sent)
+        assert isinstance(back, torch.Tensor) and back.dtype == dtype and torch.equal(back, sent)
+    back[0, 0] = 1  # a check may hand it to code that changes its input
+    assert back[0, 0] == 1
 
 
 def test_tensor_requires_grad_and_parameters_travel_as_tensors():
