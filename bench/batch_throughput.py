@@ -28,7 +28,6 @@ import csv
 import io
 import os
 import re
-import resource
 import shutil
 import statistics
 import subprocess
@@ -189,29 +188,8 @@ def floor_seconds(assignment_name: str, paths: list[Path]) -> tuple[float, float
 # --- grade batch, timed, with the peak memory of its process tree --------------------------------
 
 
-def tree_rss(root: int) -> int:
-    children: dict[int, list[int]] = {}
-    sizes: dict[int, int] = {}
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as stat:
-                parent = int(stat.read().rsplit(b")", 1)[1].split()[1])
-            with open(f"/proc/{name}/statm") as statm:
-                sizes[int(name)] = int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-            children.setdefault(parent, []).append(int(name))
-        except (OSError, ValueError, IndexError):
-            continue
-    total, pending = 0, [root]
-    while pending:
-        pid = pending.pop()
-        total += sizes.get(pid, 0)
-        pending.extend(children.get(pid, []))
-    return total
-
-
 def _tree(root: int) -> list[int]:
+    """root and every process below it, as /proc shows them now."""
     children: dict[int, list[int]] = {}
     for name in os.listdir("/proc"):
         if name.isdigit():
@@ -226,6 +204,17 @@ def _tree(root: int) -> list[int]:
         found.append(pid)
         pending.extend(children.get(pid, []))
     return found
+
+
+def tree_rss(root: int) -> int:
+    total = 0
+    for pid in _tree(root):
+        try:
+            with open(f"/proc/{pid}/statm") as statm:
+                total += int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):  # ended just now
+            continue
+    return total
 
 
 def tree_cpu(root: int) -> float:
@@ -260,20 +249,15 @@ def timed_batch(assignment: str, folder: Path, out: Path, skip: int) -> tuple[fl
     return (wall_last - wall_first) / (last - first), (cpu_last - cpu_first) / (last - first), last - first
 
 
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def run_batch(assignment: str, folder: Path, out: Path, jobs: int, memory: bool = False) -> tuple[float, float, int]:
-    """Wall seconds, CPU seconds of the whole process tree, and (when memory) its peak resident memory.
+def run_batch(assignment: str, folder: Path, out: Path, jobs: int, memory: bool = False) -> tuple[float, int]:
+    """Wall seconds, and (when memory) the peak resident memory of the whole process tree.
 
     Sampling the memory reads /proc for every process 20 times a second, on the CPUs the batch
     runs on, so runs that measure time do not sample.
     """
     command = [shutil.which("grade") or "grade", "batch", assignment, str(folder), "--out", str(out),
                "--jobs", str(jobs), "--force"]
-    started, cpu = time.perf_counter(), _children_cpu()
+    started = time.perf_counter()
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     peak = 0
     stop = threading.Event()
@@ -293,7 +277,7 @@ def run_batch(assignment: str, folder: Path, out: Path, jobs: int, memory: bool 
         sampler.join()
     if process.returncode != 0:
         sys.exit(f"grade batch failed with exit status {process.returncode}")
-    return time.perf_counter() - started, _children_cpu() - cpu, peak
+    return time.perf_counter() - started, peak
 
 
 # --- nbgrader, on the same submissions as notebooks -------------------------------------------------
@@ -377,18 +361,18 @@ def measure(assignment: str, args, work: Path) -> list[Path]:
     floor_scores = floors[0][2]
     ratio = statistics.median(run / turn[0] for run, turn in zip(runs, floors))
     ratio_cpu = statistics.median(run / turn[1] for run, turn in zip(cpu_runs, floors))
-    memory_small = run_batch(assignment, small[0].parent, work / assignment / "out4", 1, memory=True)[2]
-    memory_large = run_batch(assignment, large[0].parent, work / assignment / "out5", 1, memory=True)[2]
-    marginal, marginal_cpu = statistics.median(runs), statistics.median(cpu_runs)
+    memory_small = run_batch(assignment, small[0].parent, work / assignment / "out4", 1, memory=True)[1]
+    memory_large = run_batch(assignment, large[0].parent, work / assignment / "out5", 1, memory=True)[1]
+    per_student, per_student_cpu = statistics.median(runs), statistics.median(cpu_runs)
     with open(work / assignment / "out2" / "grades.csv", newline="") as gradebook:
         batch_scores = {row["id"]: float(row["score"]) for row in csv.DictReader(gradebook)}
     if batch_scores != floor_scores:  # then the floor would not be the same grading
         sys.exit(f"the in-process floor and grade batch disagree: {floor_scores} != {batch_scores}")
-    two_large, _, _ = run_batch(assignment, large[0].parent, work / assignment / "out3", 2)
+    two_large, _ = run_batch(assignment, large[0].parent, work / assignment / "out3", 2)
     print(f"== {assignment} ({len(VARIANTS[assignment])} submission variants)")
     print(f"floor, the same grading in-process:       {floor * 1000:7.1f} ms wall, {floor_cpu * 1000:.1f} ms CPU "
           f"per submission (CPU turns: {', '.join(f'{turn[1] * 1000:.1f}' for turn in floors)} ms)")
-    print(f"grade batch --jobs 1, per submission:     {marginal * 1000:7.1f} ms wall, {marginal_cpu * 1000:.1f} ms CPU "
+    print(f"grade batch --jobs 1, per submission:     {per_student * 1000:7.1f} ms wall, {per_student_cpu * 1000:.1f} ms CPU "
           f"(the last {counted}; CPU turns: {', '.join(f'{r * 1000:.1f}' for r in cpu_runs)} ms)")
     print(f"isolation cost (batch / floor), CPU:      {ratio_cpu:7.2f}x   (target: at most 3; median of the turns' ratios)")
     print(f"isolation cost (batch / floor), wall:     {ratio:7.2f}x")
@@ -414,7 +398,7 @@ def main() -> int:
         measured = {assignment: measure(assignment, args, work) for assignment in args.assignments}
         if "assignment1" in measured and args.nbgrader:
             large = measured["assignment1"]
-            ours_seconds, _, _ = run_batch("assignment1", large[0].parent, work / "out-nb-compare", 2)
+            ours_seconds, _ = run_batch("assignment1", large[0].parent, work / "out-nb-compare", 2)
             ours = len(large) / ours_seconds
             count = args.nbgrader_students
             seconds = nbgrader_seconds(args.nbgrader, large[:count], work)
