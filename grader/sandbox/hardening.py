@@ -313,30 +313,20 @@ def readable_roots(protected: tuple[str, ...], start: str = "/") -> list[str]:
     return roots
 
 
-def _open_rule(path: str, rights: int) -> tuple[int, int] | None:
-    """An O_PATH descriptor of path and the rights a rule on it may carry (files take no directory rights)."""
+def _add_rule(libc, ruleset: int, path: str, rights: int) -> None:
+    """Allow rights beneath path (files take no directory rights); where path is missing, nothing."""
     try:
         fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
     except OSError:
-        return None
-    try:
-        is_dir = stat.S_ISDIR(os.fstat(fd).st_mode)
-    except OSError:
-        os.close(fd)
-        return None
-    return fd, rights if is_dir else rights & _LL_FILE_RIGHTS
-
-
-def _add_rule(libc, ruleset: int, path: str, rights: int) -> None:
-    """Allow rights beneath path; where path is missing, nothing is allowed there."""
-    opened = _open_rule(path, rights)
-    if opened is None:
         return
-    fd, allowed = opened
     try:
+        if not stat.S_ISDIR(os.fstat(fd).st_mode):
+            rights &= _LL_FILE_RIGHTS
         # struct landlock_path_beneath_attr is packed: u64 allowed_access, s32 parent_fd.
-        attr = ctypes.create_string_buffer(struct.pack("=Qi", allowed, fd), 12)
+        attr = ctypes.create_string_buffer(struct.pack("=Qi", rights, fd), 12)
         libc.syscall(_SYS_ADD_RULE, ctypes.c_int(ruleset), ctypes.c_int(_LL_RULE_PATH_BENEATH), attr, ctypes.c_uint32(0))
+    except OSError:
+        pass
     finally:
         os.close(fd)
 
