@@ -4,10 +4,12 @@ import mmap
 import os
 import textwrap
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+import grader
 from grader.sandbox import faults, hardening
 from grader.sandbox.client import ForkServer
 from grader.sandbox.codec import RemoteRef
@@ -356,6 +358,20 @@ def test_a_zygote_that_will_fork_many_workers_keeps_its_memory_in_huge_pages(tmp
             assert call(session, "f").value == 1  # and its workers work as any other
         finally:
             session.close()
+
+
+@pytest.mark.skipif(not (Path(grader.__file__).parents[1] / "tests" / "warm_up_marker.py").is_file(),
+                    reason="the zygote imports the marker from the source tree, and grader is installed elsewhere")
+@pytest.mark.parametrize("many", [False, True])
+def test_only_a_zygote_that_forks_few_workers_warms_its_spares_up(many):
+    with ForkServer(("numpy", "tests.warm_up_marker"), many=many) as server:
+        session = Session(server, [Unit("", "student.py", "def f():\n    return 1\n")], "student", limits=LIMITS)
+        try:
+            assert call(session, "f").value == 1
+            printed, _ = session.take_output()
+        finally:
+            session.close()
+    assert ("warmed up" in printed) is not many
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads process states from /proc")

@@ -93,7 +93,8 @@ class ForkServer:
         """affinity: set where the grading process is pinned to a CPU (batch grading).
 
         many: the zygote will fork many workers (batch grading), so it spends a quarter of a second
-        at start-up to make each fork cheaper (see zygote.compact_memory).
+        at start-up to make each fork cheaper (see zygote.compact_memory), and its spares skip the
+        warm-up that only pays where a CPU would otherwise wait.
         """
         self.preload = preload
         self.threads = threads
@@ -154,7 +155,7 @@ class ForkServer:
         self._process = subprocess.Popen(
             [sys.executable, "-I", "-c", bootstrap, package_parent, str(theirs.fileno()), ",".join(self.preload),
              ",".join(str(cpu) for cpu in sorted(self.affinity.spread)) if self.affinity else "",
-             "compact" if self.many else ""],
+             "many" if self.many else ""],
             pass_fds=[theirs.fileno()],
             stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log,
             env=worker_environment(self.threads), cwd=tempfile.gettempdir(), start_new_session=True,

@@ -297,7 +297,8 @@ def warm_up() -> None:
 
     A worker is a fresh fork: the first time it touches each page it shares
     with the zygote, the kernel copies it. Doing that here, while the worker is
-    still a spare, keeps those faults off the time a submission is graded.
+    still a spare, keeps those faults off the time a submission is graded. Only
+    zygotes that fork few workers do it (see zygote).
     """
     import numpy
 

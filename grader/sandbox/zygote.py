@@ -8,11 +8,19 @@ imports the grading side or the reference solution, and never initialises
 CUDA, so a forked worker starts clean.
 
 A spare worker is always forked ahead of time, so handing one out costs no
-fork: the spare sets up its channel and output pipe, warms up the code paths
-every worker needs (so the copy-on-write faults happen while nobody waits),
-then waits for its configuration on the channel. The grader receives the
-spare's ends of the channel and pipe with the reply, sends the configuration,
-and the zygote forks the next spare while the grader works.
+fork: the spare sets up its channel and output pipe, then waits for its
+configuration on the channel. The grader receives the spare's ends of the
+channel and pipe with the reply, sends the configuration, and the zygote forks
+the next spare while the grader works.
+
+A zygote that forks few workers (a student grading their own work) has its
+spares warm up the code paths every worker needs, so their copy-on-write faults
+happen while the grader is still starting. A zygote that forks many (batch
+grading) does not: every CPU is busy grading there, and a warm-up costs more
+than it saves (it exercises paths a submission may never take: with PyTorch it
+took 4.4 ms of CPU and skipping it saved 3.5 ms of a worker's 25 to 30 on
+assignment 1). Such a zygote folds its memory into huge pages instead
+(compact_memory).
 
 In batch grading each grading process is pinned to a CPU; the zygote may use
 all the run's CPUs, and each worker moves to its grading process's CPU.
@@ -73,8 +81,8 @@ def recv_message(sock: socket.socket) -> tuple[dict | None, list[int]]:
     return codec.Decoder().decode(bytes(body)), fds
 
 
-def _start_worker(control: socket.socket, channel_fd: int, output_fd: int) -> None:
-    """In the forked child: become a session leader, wire up fds, warm up, then serve as a worker."""
+def _start_worker(control: socket.socket, channel_fd: int, output_fd: int, warm: bool) -> None:
+    """In the forked child: become a session leader, wire up fds, warm up (when warm), then serve as a worker."""
     status = 70
     try:
         os.setsid()
@@ -94,7 +102,8 @@ def _start_worker(control: socket.socket, channel_fd: int, output_fd: int) -> No
         os.closerange(low, 1 << 16)
         for stream in (sys.stdout, sys.stderr):
             stream.reconfigure(line_buffering=True)
-        worker.warm_up()
+        if warm:
+            worker.warm_up()
         worker.run(socket.socket(fileno=channel_fd))
         status = 0
     except BaseException:
@@ -110,12 +119,12 @@ def _start_worker(control: socket.socket, channel_fd: int, output_fd: int) -> No
 class _Spare:
     """A forked worker waiting for its configuration, and the zygote's copies of its grader-side ends."""
 
-    def __init__(self, control: socket.socket) -> None:
+    def __init__(self, control: socket.socket, warm: bool) -> None:
         ours, theirs = socket.socketpair()
         read_end, write_end = os.pipe()
         self.pid = os.fork()
         if self.pid == 0:
-            _start_worker(control, theirs.fileno(), write_end)
+            _start_worker(control, theirs.fileno(), write_end, warm)
         theirs.close()
         os.close(write_end)
         self.channel, self.output = ours, read_end
@@ -179,7 +188,8 @@ def _kill(pid: int) -> None:
             pass
 
 
-def serve(control: socket.socket, preload: list[str], compact: bool = False) -> None:
+def serve(control: socket.socket, preload: list[str], many: bool = False) -> None:
+    """many: this zygote will fork many workers (batch grading); see the module's description."""
     failed = {}
     for name in preload:
         try:
@@ -197,13 +207,13 @@ def serve(control: socket.socket, preload: list[str], compact: bool = False) -> 
     # traversed by the collector again, so a worker does not copy the pages it
     # merely inherited just to scan them.
     gc.collect()
-    if compact:
+    if many:
         compact_memory()
     gc.freeze()
     send_message(control, {"pid": os.getpid(), "failed": failed})
     workers: set[int] = set()
     killed: set[int] = set()  # killed but perhaps not dead yet; their status is not wanted
-    spare = _Spare(control)
+    spare = _Spare(control, warm=not many)
     try:
         while True:
             # Killed workers are collected as soon as they die, so none lingers as a zombie. They are
@@ -220,11 +230,11 @@ def serve(control: socket.socket, preload: list[str], compact: bool = False) -> 
             if message.get("op") == "fork":
                 if not spare.alive():
                     spare.discard()
-                    spare = _Spare(control)
+                    spare = _Spare(control, warm=not many)
                 workers.add(spare.hand_over(control))
                 # for the spares to come
                 hardening.prepare(tuple(message.get("protected") or ()), message.get("scratch_root"))
-                spare = _Spare(control)  # the next one, while the grader works
+                spare = _Spare(control, warm=not many)  # the next one, while the grader works
             elif message.get("op") == "kill":
                 pid = int(message["pid"])
                 workers.discard(pid)
@@ -293,7 +303,7 @@ def main(argv: list[str] | None = None) -> None:
     if spread:  # started by a grading process pinned to one CPU: the zygote may use all the run's CPUs
         run_on(spread)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    serve(control, preload, compact=len(argv) > 3 and argv[3] == "compact")
+    serve(control, preload, many=len(argv) > 3 and argv[3] == "many")
 
 
 if __name__ == "__main__":
