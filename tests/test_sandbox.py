@@ -1,16 +1,17 @@
 """The sandbox: student code runs in a locked-down worker and only data comes back."""
 
+import linecache
 import mmap
 import os
+import random
+import sys
 import textwrap
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-import grader
-from grader.sandbox import faults, hardening
+from grader.sandbox import faults, hardening, worker
 from grader.sandbox.client import ForkServer
 from grader.sandbox.codec import RemoteRef
 from grader.sandbox.session import Limits, Session, Unit
@@ -360,18 +361,19 @@ def test_a_zygote_that_will_fork_many_workers_keeps_its_memory_in_huge_pages(tmp
             session.close()
 
 
-@pytest.mark.skipif(not (Path(grader.__file__).parents[1] / "tests" / "warm_up_marker.py").is_file(),
-                    reason="the zygote imports the marker from the source tree, and grader is installed elsewhere")
-@pytest.mark.parametrize("many", [False, True])
-def test_only_a_zygote_that_forks_few_workers_warms_its_spares_up(many):
-    with ForkServer(("numpy", "tests.warm_up_marker"), many=many) as server:
-        session = Session(server, [Unit("", "student.py", "def f():\n    return 1\n")], "student", limits=LIMITS)
-        try:
-            assert call(session, "f").value == 1
-            printed, _ = session.take_output()
-        finally:
-            session.close()
-    assert ("warmed up" in printed) is not many
+def test_the_zygotes_rehearsal_leaves_nothing_behind_that_a_worker_could_notice():
+    torch = pytest.importorskip("torch")
+    random.seed(7)
+    np.random.seed(7)
+    torch.manual_seed(7)
+
+    def state():
+        return (random.getstate(), np.random.get_state()[1].tolist(), torch.get_rng_state().tolist(),
+                set(sys.modules), set(linecache.cache), sys.gettrace(), sys.getprofile(), list(sys.meta_path))
+
+    before = state()
+    worker.rehearse()
+    assert state() == before
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads process states from /proc")

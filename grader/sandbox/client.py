@@ -78,7 +78,7 @@ class Affinity:
 
     Every worker runs on the grading process's CPU: the two take turns (a call, then its answer),
     and a pair on one CPU hands over without waking another CPU or moving its caches. The zygote
-    may use any of spread, so it forks and warms up the next worker while the pair works.
+    may use any of spread, so it forks the next worker while the pair works.
     """
 
     cpu: int
@@ -93,8 +93,7 @@ class ForkServer:
         """affinity: set where the grading process is pinned to a CPU (batch grading).
 
         many: the zygote will fork many workers (batch grading), so it spends a quarter of a second
-        at start-up to make each fork cheaper (see zygote.compact_memory), and its spares skip the
-        warm-up that only pays where a CPU would otherwise wait.
+        at start-up to make each fork cheaper (see zygote.compact_memory).
         """
         self.preload = preload
         self.threads = threads

@@ -7,20 +7,16 @@ interpreter and a 1.5 s torch import. The zygote never sees student code, never
 imports the grading side or the reference solution, and never initialises
 CUDA, so a forked worker starts clean.
 
+Before its first fork the zygote rehearses what every worker does, on sample
+code of its own (worker.rehearse), so that the caches and specialised bytecode
+that creates are inherited rather than rebuilt, and copied, by each worker.
+
 A spare worker is always forked ahead of time, so handing one out costs no
 fork: the spare sets up its channel and output pipe, then waits for its
 configuration on the channel. The grader receives the spare's ends of the
 channel and pipe with the reply, sends the configuration, and the zygote forks
-the next spare while the grader works.
-
-A zygote that forks few workers (a student grading their own work) has its
-spares warm up the code paths every worker needs, so their copy-on-write faults
-happen while the grader is still starting. A zygote that forks many (batch
-grading) does not: every CPU is busy grading there, and a warm-up costs more
-than it saves (it exercises paths a submission may never take: with PyTorch it
-took 4.4 ms of CPU and skipping it saved 3.5 ms of a worker's 25 to 30 on
-assignment 1). Such a zygote folds its memory into huge pages instead
-(compact_memory).
+the next spare while the grader works. A zygote that will fork many workers
+(batch grading) also folds its memory into huge pages (compact_memory).
 
 In batch grading each grading process is pinned to a CPU; the zygote may use
 all the run's CPUs, and each worker moves to its grading process's CPU.
@@ -81,8 +77,8 @@ def recv_message(sock: socket.socket) -> tuple[dict | None, list[int]]:
     return codec.Decoder().decode(bytes(body)), fds
 
 
-def _start_worker(control: socket.socket, channel_fd: int, output_fd: int, warm: bool) -> None:
-    """In the forked child: become a session leader, wire up fds, warm up (when warm), then serve as a worker."""
+def _start_worker(control: socket.socket, channel_fd: int, output_fd: int) -> None:
+    """In the forked child: become a session leader, wire up fds, then serve as a worker."""
     status = 70
     try:
         os.setsid()
@@ -102,8 +98,6 @@ def _start_worker(control: socket.socket, channel_fd: int, output_fd: int, warm:
         os.closerange(low, 1 << 16)
         for stream in (sys.stdout, sys.stderr):
             stream.reconfigure(line_buffering=True)
-        if warm:
-            worker.warm_up()
         worker.run(socket.socket(fileno=channel_fd))
         status = 0
     except BaseException:
@@ -119,12 +113,12 @@ def _start_worker(control: socket.socket, channel_fd: int, output_fd: int, warm:
 class _Spare:
     """A forked worker waiting for its configuration, and the zygote's copies of its grader-side ends."""
 
-    def __init__(self, control: socket.socket, warm: bool) -> None:
+    def __init__(self, control: socket.socket) -> None:
         ours, theirs = socket.socketpair()
         read_end, write_end = os.pipe()
         self.pid = os.fork()
         if self.pid == 0:
-            _start_worker(control, theirs.fileno(), write_end, warm)
+            _start_worker(control, theirs.fileno(), write_end)
         theirs.close()
         os.close(write_end)
         self.channel, self.output = ours, read_end
@@ -202,6 +196,12 @@ def serve(control: socket.socket, preload: list[str], many: bool = False) -> Non
 
     if "numpy" in sys.modules:
         import numpy.random  # noqa: F401  (NumPy 2 loads it lazily: 15 ms in every worker otherwise)
+        try:
+            worker.rehearse()
+        except Exception:  # it only saves time: grading goes on without it, and the log says why
+            traceback.print_exc()
+    if "torch" in sys.modules:  # as every worker configures it
+        worker.configure_torch(sys.modules["torch"].get_num_threads())
 
     # Everything loaded so far is shared with every fork. Frozen objects are never
     # traversed by the collector again, so a worker does not copy the pages it
@@ -213,7 +213,7 @@ def serve(control: socket.socket, preload: list[str], many: bool = False) -> Non
     send_message(control, {"pid": os.getpid(), "failed": failed})
     workers: set[int] = set()
     killed: set[int] = set()  # killed but perhaps not dead yet; their status is not wanted
-    spare = _Spare(control, warm=not many)
+    spare = _Spare(control)
     try:
         while True:
             # Killed workers are collected as soon as they die, so none lingers as a zombie. They are
@@ -230,11 +230,11 @@ def serve(control: socket.socket, preload: list[str], many: bool = False) -> Non
             if message.get("op") == "fork":
                 if not spare.alive():
                     spare.discard()
-                    spare = _Spare(control, warm=not many)
+                    spare = _Spare(control)
                 workers.add(spare.hand_over(control))
                 # for the spares to come
                 hardening.prepare(tuple(message.get("protected") or ()), message.get("scratch_root"))
-                spare = _Spare(control, warm=not many)  # the next one, while the grader works
+                spare = _Spare(control)  # the next one, while the grader works
             elif message.get("op") == "kill":
                 pid = int(message["pid"])
                 workers.discard(pid)
