@@ -2,6 +2,7 @@
 
 import os
 import struct
+import sys
 
 import pytest
 
@@ -109,3 +110,33 @@ def test_can_read_follows_owner_group_and_other_bits(world_dir):
     owner = hardening.Identity("owner", os.stat(world_dir).st_uid, 12345)
     (world_dir / "a").chmod(0o700)
     assert hardening.can_read(str(folder), owner) and not hardening.can_read(str(folder), nobody)
+
+
+def _landlock_available() -> bool:
+    return sys.platform.startswith("linux") and hardening._landlock_abi(hardening._libc()) >= 1
+
+
+@pytest.mark.skipif(not _landlock_available(), reason="needs Landlock (Linux 5.13+)")
+def test_a_worker_that_cannot_add_its_own_landlock_layer_after_the_shared_one_stops(tmp_path, monkeypatch):
+    root = tmp_path / "workers"
+    own = root / "student-1"
+    own.mkdir(parents=True)
+    hardening._plan_shared_layer((), str(root))  # here only built, never enforced
+    monkeypatch.setattr(hardening, "_create_ruleset", lambda *args, **kwargs: -1)
+    read_end, write_end = os.pipe()
+    try:
+        pid = os.fork()
+        if pid == 0:  # the child enforces the layers; this process stays as it is
+            try:
+                outcome = f"went on with {hardening._landlock(hardening.Policy(scratch=str(own)))}"
+            except OSError as exc:
+                outcome = f"stopped: {exc.strerror}"
+            os.write(write_end, outcome.encode())
+            os._exit(0)
+        os.close(write_end)
+        outcome = os.read(read_end, 1000).decode()
+        os.waitpid(pid, 0)
+    finally:
+        os.close(read_end)
+        hardening.release_shared_layer()
+    assert outcome == "stopped: Landlock refused the worker's own layer after the shared one"

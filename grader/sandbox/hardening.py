@@ -10,7 +10,9 @@ different kind of attempt:
 2. Landlock (Linux 5.13+): the kernel refuses reads under protected paths (the
    hidden reference, other students' work) and writes anywhere but the
    worker's scratch folder, and, from ABI 4, TCP; from ABI 6, signals to
-   processes outside the sandbox.
+   processes outside the sandbox. In two layers where the zygote has built the
+   first (see _SharedLayer); a worker that enforced the first but cannot add
+   its own stops before running anything.
 3. seccomp (Linux): the kernel refuses to create processes, execute programs,
    signal or trace other processes, open network sockets, or change identity.
 4. An audit hook (all platforms; cannot be removed once added): the same rules
@@ -415,27 +417,34 @@ def _landlock(policy: Policy) -> int:
     if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         return 0
     shared = _shared
+    layered = False
     if shared is not None and shared.protected == protected and _within(scratch, shared.scratch_root) \
             and scratch != shared.scratch_root:
         if not _restrict(libc, shared.fd):
             return 0
+        layered = True
         # The second layer governs only changes: reading stays as the first layer allows.
         fs, rules = fs & ~_LL_READ, [(scratch, fs & ~_LL_READ)]
         ruleset = _create_ruleset(libc, abi, fs, scoped=False)
     else:
         rules = [(root, _LL_READ) for root in readable_roots(protected)] + [(scratch, fs)]
         ruleset = _create_ruleset(libc, abi, fs, scoped=True)
-    if ruleset < 0:
-        return 0
-    try:
-        for path, rights in rules:
-            _add_rule(libc, ruleset, path, rights)
-        _add_device_rules(libc, ruleset, fs)
-        if not _restrict(libc, ruleset):
-            return 0
-    finally:
-        os.close(ruleset)
-    return abi
+    restricted = False
+    if ruleset >= 0:
+        try:
+            for path, rights in rules:
+                _add_rule(libc, ruleset, path, rights)
+            _add_device_rules(libc, ruleset, fs)
+            restricted = _restrict(libc, ruleset)
+        finally:
+            os.close(ruleset)
+    if restricted:
+        return abi
+    if layered:
+        # The first layer alone would let this worker change other workers' folders: stop here
+        # rather than run student code with less than it reports.
+        raise OSError(ctypes.get_errno(), "Landlock refused the worker's own layer after the shared one")
+    return 0
 
 
 def _gpu_devices() -> list[str]:
