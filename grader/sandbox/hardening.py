@@ -94,6 +94,9 @@ def prepare(protected: tuple[str, ...] = (), scratch_root: str | None = None) ->
     """
     if sys.platform.startswith("linux"):
         _libc()
+        _gpu_devices()
+        if platform.machine() in _AUDIT_ARCH:
+            _seccomp_template(platform.machine())
         _plan_shared_layer(tuple(os.path.realpath(p) for p in protected),
                            os.path.realpath(scratch_root) if scratch_root else None)
     _trusted_code_roots()
@@ -447,15 +450,17 @@ def _landlock(policy: Policy) -> int:
     return 0
 
 
-def _gpu_devices() -> list[str]:
+@functools.lru_cache(maxsize=None)
+def _gpu_devices() -> tuple[str, ...]:
+    """The GPU's device files, as the zygote found them when it prepared (the shared layer grants those)."""
     try:
         names = os.listdir("/dev")
     except OSError:
-        return []
+        return ()
     devices = [f"/dev/{n}" for n in names if n.startswith(("nvidia", "kfd"))]
     if os.path.isdir("/dev/dri"):
         devices.append("/dev/dri")
-    return devices
+    return tuple(devices)
 
 
 # --- seccomp ------------------------------------------------------------------
@@ -516,8 +521,10 @@ class _Program:
         self.code: list[tuple[int, object, object, int]] = []
         self.labels: dict[str, int] = {}
 
-    def op(self, code: int, k: int, jt: object = 0, jf: object = 0) -> None:
+    def op(self, code: int, k: int, jt: object = 0, jf: object = 0) -> int:
+        """Append an instruction; returns its index."""
         self.code.append((code, jt, jf, k & 0xFFFFFFFF))
+        return len(self.code) - 1
 
     def label(self, name: str) -> None:
         self.labels[name] = len(self.code)
@@ -531,6 +538,21 @@ class _Program:
 
 
 def _seccomp_program(arch: str, pid: int) -> bytes:
+    """The filter for the worker whose process id is pid."""
+    template, slots = _seccomp_template(arch)
+    program = bytearray(template)
+    for index, sign in slots:  # struct sock_filter: u16 code, u8 jt, u8 jf, u32 k
+        struct.pack_into("=I", program, 8 * index + 4, (sign * pid) & 0xFFFFFFFF)
+    return bytes(program)
+
+
+@functools.lru_cache(maxsize=None)
+def _seccomp_template(arch: str) -> tuple[bytes, tuple[tuple[int, int], ...]]:
+    """The filter with 0 for the worker's pid, and where the pid goes: (instruction, sign) pairs.
+
+    Assembled once in the zygote (prepare), so a worker only writes its pid in.
+    """
+    pid = 0
     errno_eperm = _RET_ERRNO | 1
     nr = _NR[arch]
     p = _Program()
@@ -553,12 +575,12 @@ def _seccomp_program(arch: str, pid: int) -> bytes:
     p.op(_JSET, _CLONE_THREAD, "allow", "deny")  # threads yes, processes no
     p.label("kill")
     p.op(_LD_ABS, _OFF_ARG0)
-    p.op(_JEQ, pid, "allow", 0)
+    slots = [(p.op(_JEQ, pid, "allow", 0), 1)]
     p.op(_JEQ, 0, "allow", 0)  # own process group: only this process, as it cannot fork
-    p.op(_JEQ, -pid, "allow", "deny")
+    slots.append((p.op(_JEQ, -pid, "allow", "deny"), -1))
     p.label("tgkill")
     p.op(_LD_ABS, _OFF_ARG0)
-    p.op(_JEQ, pid, "allow", "deny")
+    slots.append((p.op(_JEQ, pid, "allow", "deny"), 1))
     p.label("socket")
     p.op(_LD_ABS, _OFF_ARG0)
     p.op(_JEQ, _AF_UNIX, "allow", "deny")
@@ -568,7 +590,7 @@ def _seccomp_program(arch: str, pid: int) -> bytes:
     p.op(_RET, errno_eperm)
     p.label("nosys")
     p.op(_RET, _RET_ERRNO | 38)
-    return p.assemble()
+    return p.assemble(), tuple(slots)
 
 
 class _SockFprog(ctypes.Structure):
