@@ -227,6 +227,7 @@ def serve(control: socket.socket, preload: list[str], many: bool = False) -> Non
                 break
             for fd in fds:
                 os.close(fd)
+            killed -= _reaped(killed)  # whatever ended before this request is collected before its answer
             if message.get("op") == "fork":
                 if not spare.alive():
                     spare.discard()
