@@ -27,17 +27,24 @@ from typing import Any
 from grader.sandbox import codec, hardening, hooks, staticscan, tracing, zygote
 
 _MESSAGE_LIMIT = 2000
+_RECEIVE_CHUNK = 1 << 16
 _MAX_NOTES = 20
 _MAX_FRAMES = 6
 
 
 class Channel:
-    """Blocking, framed messages over the worker's end of a socket pair."""
+    """Blocking, framed messages over the worker's end of a socket pair.
+
+    Reads go into one reused buffer, as many bytes as have arrived: a request
+    usually takes a single recv, header and body together.
+    """
 
     def __init__(self, sock: socket.socket, encoder: codec.Encoder, decoder: codec.Decoder) -> None:
         self.sock = sock
         self.encoder = encoder
         self.decoder = decoder
+        self._inbox = bytearray()
+        self._chunk = bytearray(_RECEIVE_CHUNK)
 
     def send(self, message: dict) -> None:
         try:
@@ -49,20 +56,19 @@ class Channel:
         self.sock.sendall(data)
 
     def receive(self) -> dict | None:
-        header = self._exactly(codec.HEADER_SIZE)
-        if header is None:
-            return None
-        body = self._exactly(codec.frame_length(header))
-        return None if body is None else self.decoder.decode(body)
-
-    def _exactly(self, size: int) -> bytes | None:
-        chunks = bytearray()
-        while len(chunks) < size:
-            chunk = self.sock.recv(min(size - len(chunks), 1 << 20))
-            if not chunk:
+        """The next message; None once the grader has closed its end."""
+        inbox = self._inbox
+        while True:
+            if len(inbox) >= codec.HEADER_SIZE:
+                end = codec.HEADER_SIZE + codec.frame_length(bytes(inbox[:codec.HEADER_SIZE]))
+                if len(inbox) >= end:
+                    body = bytes(inbox[codec.HEADER_SIZE:end])
+                    del inbox[:end]
+                    return self.decoder.decode(body)
+            size = self.sock.recv_into(self._chunk)
+            if not size:
                 return None
-            chunks += chunk
-        return bytes(chunks)
+            inbox += memoryview(self._chunk)[:size]
 
 
 class ObjectTable:
@@ -403,13 +409,12 @@ def rehearse() -> None:
 
 def run(sock: socket.socket) -> None:
     """Everything a worker does, from its configuration to the last answer."""
-    table = ObjectTable("submission")
-    channel = Channel(sock, codec.Encoder(table.register), codec.Decoder(table.resolve))
+    channel = Channel(sock, codec.Encoder(), codec.Decoder())  # a configuration is plain data
     config = channel.receive()
     if not isinstance(config, dict) or config.get("kind") != "config":
         return
     table = ObjectTable(config["module_name"])
-    channel = Channel(sock, codec.Encoder(table.register), codec.Decoder(table.resolve))
+    channel.encoder, channel.decoder = codec.Encoder(table.register), codec.Decoder(table.resolve)
     submission = Submission(config["module_name"], config["units"])
 
     if isinstance(config.get("cpu"), int):
