@@ -10,8 +10,10 @@ nbgrader comparison) and assignment 2 (NumPy only):
    and after the last, so start-up and the closing summary are left out) divided by the floor: the
    same grading in this process with no sandbox at all (reading the submission, the static reading
    for the loops rule, every check with its traced calls, the report; no worker, no encoding, no
-   lockdown). The two are measured in --repeat turns; the figure is the median of the turns'
-   ratios, and the floor must give every submission the score grade batch gives it.
+   lockdown). The batch is run --repeat times, with the floor measured before the first run and
+   after each; each run is divided by the mean of the floors just before and just after it, and
+   the figure is the median of these ratios. The floor must give every submission the score
+   grade batch gives it.
 2. Throughput: submissions per second of `grade batch --jobs 2`, divided by that of
    `nbgrader autograde` on the same submissions as notebooks with equivalent tests (nbgrader is
    not a dependency; pass --nbgrader or have it on PATH, in an environment with torch).
@@ -349,18 +351,20 @@ def nbgrader_seconds(nbgrader: str, paths: list[Path], work: Path) -> float:
 def measure(assignment: str, args, work: Path) -> list[Path]:
     small = submissions(assignment, work / assignment / "small", args.small)
     large = submissions(assignment, work / assignment / "large", args.large)
-    # Floor and batch are measured in turns and compared turn by turn, so that a machine that is
-    # slower for a minute (a neighbour on the host, the CPU clock) slows both sides of a ratio.
-    floors, runs, cpu_runs = [], [], []
+    # Each batch run sits between two floor measurements and is compared with their mean, so that a
+    # machine that is slower for a minute (a neighbour on the host, the CPU clock) slows both sides
+    # of a ratio alike.
+    floors, runs, cpu_runs = [floor_seconds(assignment, large)], [], []
     for _ in range(args.repeat):
-        floors.append(floor_seconds(assignment, large))
         wall, cpu, counted = timed_batch(assignment, large[0].parent, work / assignment / "out2", args.small)
         runs.append(wall)
         cpu_runs.append(cpu)
+        floors.append(floor_seconds(assignment, large))
     floor, floor_cpu = (statistics.median(values) for values in list(zip(*floors))[:2])
     floor_scores = floors[0][2]
-    ratio = statistics.median(run / turn[0] for run, turn in zip(runs, floors))
-    ratio_cpu = statistics.median(run / turn[1] for run, turn in zip(cpu_runs, floors))
+    around = [[(before[i] + after[i]) / 2 for i in (0, 1)] for before, after in zip(floors, floors[1:])]
+    ratio = statistics.median(run / turn[0] for run, turn in zip(runs, around))
+    ratio_cpu = statistics.median(run / turn[1] for run, turn in zip(cpu_runs, around))
     memory_small = run_batch(assignment, small[0].parent, work / assignment / "out4", 1, memory=True)[1]
     memory_large = run_batch(assignment, large[0].parent, work / assignment / "out5", 1, memory=True)[1]
     per_student, per_student_cpu = statistics.median(runs), statistics.median(cpu_runs)
@@ -371,10 +375,11 @@ def measure(assignment: str, args, work: Path) -> list[Path]:
     two_large, _ = run_batch(assignment, large[0].parent, work / assignment / "out3", 2)
     print(f"== {assignment} ({len(VARIANTS[assignment])} submission variants)")
     print(f"floor, the same grading in-process:       {floor * 1000:7.1f} ms wall, {floor_cpu * 1000:.1f} ms CPU "
-          f"per submission (CPU turns: {', '.join(f'{turn[1] * 1000:.1f}' for turn in floors)} ms)")
+          f"per submission (CPU, in order: {', '.join(f'{turn[1] * 1000:.1f}' for turn in floors)} ms)")
     print(f"grade batch --jobs 1, per submission:     {per_student * 1000:7.1f} ms wall, {per_student_cpu * 1000:.1f} ms CPU "
-          f"(the last {counted}; CPU turns: {', '.join(f'{r * 1000:.1f}' for r in cpu_runs)} ms)")
-    print(f"isolation cost (batch / floor), CPU:      {ratio_cpu:7.2f}x   (target: at most 3; median of the turns' ratios)")
+          f"(the last {counted}; CPU, in order: {', '.join(f'{r * 1000:.1f}' for r in cpu_runs)} ms)")
+    ratios = ", ".join(f"{run / turn[1]:.2f}" for run, turn in zip(cpu_runs, around))
+    print(f"isolation cost (batch / floor), CPU:      {ratio_cpu:7.2f}x   (target: at most 3; median of {ratios})")
     print(f"isolation cost (batch / floor), wall:     {ratio:7.2f}x")
     print(f"grade batch --jobs 2 throughput:          {args.large / two_large:7.2f} submissions/s "
           f"({two_large:.1f} s for {args.large})")
