@@ -376,6 +376,21 @@ def test_the_zygotes_rehearsal_leaves_nothing_behind_that_a_worker_could_notice(
     assert state() == before
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts threads in /proc")
+def test_a_zygote_forks_from_a_single_thread_even_where_workers_use_several():
+    pytest.importorskip("torch")
+    with ForkServer(("numpy", "torch"), threads=2, many=True) as server:
+        session = Session(server, [Unit("", "student.py", "def f():\n    return 1\n")], "student", limits=LIMITS,
+                          threads=2)
+        try:
+            assert call(session, "f").value == 1
+            # OpenBLAS's threads (started with NumPy) end at the first fork, by its own design;
+            # nothing may start one that stays.
+            assert os.listdir(f"/proc/{server._process.pid}/task") == [str(server._process.pid)]
+        finally:
+            session.close()
+
+
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads process states from /proc")
 def test_closing_a_session_kills_the_worker_and_the_zygote_collects_it(start):
     session = start("def ok():\n    return 1\n")

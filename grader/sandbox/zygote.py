@@ -4,8 +4,11 @@ Started once per grading run in a fresh, isolated interpreter (``python -I``),
 it imports NumPy (and PyTorch when an assignment needs it) and the worker code,
 then forks one worker per request. A worker therefore costs a fork, not a new
 interpreter and a 1.5 s torch import. The zygote never sees student code, never
-imports the grading side or the reference solution, and never initialises
-CUDA, so a forked worker starts clean.
+imports the grading side or the reference solution, never initialises CUDA
+and forks from a single thread (a fork copies only the thread that calls it,
+so a library whose threads stayed behind could hang in the worker; OpenBLAS
+ends its own at a fork), so a forked worker starts clean. PyTorch's thread
+count is therefore set by each worker, not here: above one it starts a thread.
 
 Before its first fork the zygote rehearses what every worker does, on sample
 code of its own (worker.rehearse), so that the caches and specialised bytecode
@@ -190,7 +193,7 @@ def serve(control: socket.socket, preload: list[str], many: bool = False) -> Non
             importlib.import_module(name)
         except Exception as exc:  # reported to the grader, which decides what it means
             failed[name] = f"{type(exc).__name__}: {exc}"
-    from grader.sandbox import hardening, worker  # noqa: F401  (imported now so forks share them)
+    from grader.sandbox import hardening, worker  # imported now so forks share them
 
     hardening.prepare()
 
@@ -200,8 +203,6 @@ def serve(control: socket.socket, preload: list[str], many: bool = False) -> Non
             worker.rehearse()
         except Exception:  # it only saves time: grading goes on without it, and the log says why
             traceback.print_exc()
-    if "torch" in sys.modules:  # as every worker configures it
-        worker.configure_torch(sys.modules["torch"].get_num_threads())
 
     # Everything loaded so far is shared with every fork. Frozen objects are never
     # traversed by the collector again, so a worker does not copy the pages it
