@@ -354,6 +354,26 @@ def _add_device_rules(libc, ruleset: int, rights: int) -> None:
         _add_rule(libc, ruleset, device, rights & (_LL_READ_FILE | _LL_WRITE_FILE | _LL_IOCTL_DEV))
 
 
+def _build_ruleset(libc, abi: int, fs: int, rules: list[tuple[str, int]], scoped: bool) -> int:
+    """A ruleset handling fs (and, when scoped, TCP and signals) that allows rules and the devices; -1 on failure."""
+    ruleset = _create_ruleset(libc, abi, fs, scoped)
+    if ruleset < 0:
+        return ruleset
+    try:
+        for path, rights in rules:
+            _add_rule(libc, ruleset, path, rights)
+        _add_device_rules(libc, ruleset, fs)
+    except BaseException:
+        os.close(ruleset)
+        raise
+    return ruleset
+
+
+def _whole_layer_rules(protected: tuple[str, ...], writable: str, fs: int) -> list[tuple[str, int]]:
+    """Read everything but the protected paths; change things only beneath writable."""
+    return [(root, _LL_READ) for root in readable_roots(protected)] + [(writable, fs)]
+
+
 def _restrict(libc, ruleset: int) -> bool:
     return libc.syscall(_SYS_RESTRICT_SELF, ctypes.c_int(ruleset), ctypes.c_uint32(0)) == 0
 
@@ -387,14 +407,9 @@ def _plan_shared_layer(protected: tuple[str, ...], scratch_root: str | None) -> 
     if scratch_root is None or abi < 1:
         return
     fs = _fs_rights(abi)
-    ruleset = _create_ruleset(libc, abi, fs, scoped=True)
-    if ruleset < 0:
-        return
-    for root in readable_roots(protected):
-        _add_rule(libc, ruleset, root, _LL_READ)
-    _add_rule(libc, ruleset, scratch_root, fs)
-    _add_device_rules(libc, ruleset, fs)
-    _shared = _SharedLayer(protected, scratch_root, ruleset)
+    ruleset = _build_ruleset(libc, abi, fs, _whole_layer_rules(protected, scratch_root, fs), scoped=True)
+    if ruleset >= 0:
+        _shared = _SharedLayer(protected, scratch_root, ruleset)
 
 
 def shared_layer_fds() -> list[int]:
@@ -427,17 +442,13 @@ def _landlock(policy: Policy) -> int:
             return 0
         layered = True
         # The second layer governs only changes: reading stays as the first layer allows.
-        fs, rules = fs & ~_LL_READ, [(scratch, fs & ~_LL_READ)]
-        ruleset = _create_ruleset(libc, abi, fs, scoped=False)
+        changes = fs & ~_LL_READ
+        ruleset = _build_ruleset(libc, abi, changes, [(scratch, changes)], scoped=False)
     else:
-        rules = [(root, _LL_READ) for root in readable_roots(protected)] + [(scratch, fs)]
-        ruleset = _create_ruleset(libc, abi, fs, scoped=True)
+        ruleset = _build_ruleset(libc, abi, fs, _whole_layer_rules(protected, scratch, fs), scoped=True)
     restricted = False
     if ruleset >= 0:
         try:
-            for path, rights in rules:
-                _add_rule(libc, ruleset, path, rights)
-            _add_device_rules(libc, ruleset, fs)
             restricted = _restrict(libc, ruleset)
         finally:
             os.close(ruleset)
