@@ -150,7 +150,6 @@ def test_similarity_ignores_the_template_and_tiny_files():
     assert [g.students for g in groups] == [("a", "b")]
 
 
-
 def test_similarity_tokens_ignore_comments_and_layout_but_not_nesting():
     code = "def f(x):\n    s = 'a # b'\n    for i in (1,\n              2):\n        s += x\n    return s\n"
     decorated = code.replace("def f(x):\n", "# mine\ndef f(x):  # really\n\n").replace("    return", "\n    # done\n    return")
@@ -160,6 +159,7 @@ def test_similarity_tokens_ignore_comments_and_layout_but_not_nesting():
     flattened = code.replace("        s += x", "    s += x")  # the same words, the loop body moved out
     assert similarity.tokens(flattened) != similarity.tokens(code)
     assert similarity.tokens("x = '''never closed\n(")[-3:] == ["never", "closed", "("]  # broken code: tokens still
+
 
 def test_batch_command_line(submissions, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(COURSE)
