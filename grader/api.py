@@ -19,12 +19,13 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable
 
+from grader import seeds
 from grader.checks import CheckSpec
 from grader.course import Assignment
 from grader.errors import SpecError, UsageError
-from grader.model import CheckResult, LoadNote, SubmissionReport
-from grader.runner import Outcome, capture, check_rng, classify, rule_gates
-from grader.sandbox import hooks
+from grader.model import CheckResult, IsolationLayer, LoadNote, SubmissionReport
+from grader.runner import Outcome, capture, classify, rule_gates
+from grader.sandbox import hooks, isolation
 from grader.sandbox.client import ForkServer
 from grader.sandbox.faults import SubmissionBroken
 from grader.sandbox.session import Limits, Session, Unit
@@ -84,39 +85,50 @@ def load_reference(assignment: Assignment) -> ModuleType | None:
 def grade(assignment: Assignment, path: Path, *, seed: int | None = None, device: str = "auto",
           server: ForkServer | None = None, protected: tuple[Path, ...] = (), shown_as: str | None = None,
           notes: tuple[LoadNote, ...] = (), limits: Limits | None = None,
-          only: tuple[str, ...] = ()) -> SubmissionReport:
+          only: tuple[str, ...] = (), require: str | None = None) -> SubmissionReport:
     """Grade the submission at path (a .py or .ipynb file) for assignment.
 
+    seed: reproduces a run; by default the assignment's seed, or, where the
+        course secret exists (staff machines), one drawn from it and the
+        submission's code (see grader.seeds).
     server: a running ForkServer to fork workers from (batch grading shares
         one); by default one is started and stopped for this submission.
-    protected: more paths the student's code may not read (other students'
-        work, output folders); the course's reference/ always is.
+    protected: more paths the student's code may never read; the course's
+        reference/ always is (it reads by allow-list anyway).
     limits: replaces the assignment's limits (tests use short timeouts).
     only: run just the checks with these names, or that exercise these functions.
+    require: an isolation profile (isolation.PROFILES) this run must meet, else IsolationError.
     """
     started = time.perf_counter()
     if limits is not None:
         assignment = dataclasses.replace(assignment, limits=limits)
-    seed = assignment.seed if seed is None else seed
     devices = DeviceChoice(device)
     owns_server = server is None
     if owns_server:
-        server = ForkServer(assignment.preload, assignment.threads)
+        server = ForkServer(assignment.preload, assignment.threads, disk_mb=assignment.limits.disk_mb)
     server.launch()  # the sandbox imports NumPy and PyTorch while the checks load here
     session = None
+    layers: tuple[IsolationLayer, ...] = ()
     try:
         checks = select(assignment.checks(), only)
         reference = load_reference(assignment)
+        secret = seeds.course_secret(assignment.course) if assignment.reference is not None else None
         submission = read(path)
+        if seed is None:
+            sources = [unit.source for unit in submission.units]
+            seed = seeds.run_seed(secret, sources) if secret is not None and sources else assignment.seed
         if submission.problem is not None:
             results = _all_broken(checks, SubmissionBroken(submission.problem))
             load_notes: tuple[LoadNote, ...] = ()
         else:
-            session = _session(assignment, submission, server, devices, protected)
+            session = _session(assignment, submission, path, server, devices, protected)
             loaded = session.start()
+            layers = isolation.layers(loaded.protection)
+            if require is not None:
+                isolation.require(layers, require)
             session.take_output()  # printed while loading: not any check's output
             load_notes = loaded.notes
-            results = _run(checks, session, loaded.findings, assignment, seed, devices, reference)
+            results = _run(checks, session, loaded.findings, assignment, seed, secret, devices, reference)
     finally:
         if session is not None:
             session.close()
@@ -133,6 +145,7 @@ def grade(assignment: Assignment, path: Path, *, seed: int | None = None, device
         hidden_points_not_run=assignment.hidden_points if hidden_missing else 0.0,
         notes=notes + submission.notes + load_notes,
         seconds=round(time.perf_counter() - started, 3),
+        isolation=layers,
     )
 
 
@@ -152,39 +165,53 @@ def select(checks: list[CheckSpec], only: tuple[str, ...]) -> list[CheckSpec]:
     return [c for c in checks if c.name in only or set(c.functions) & set(only)]
 
 
-def _session(assignment: Assignment, submission: Submission, server: ForkServer, devices: DeviceChoice,
+def _session(assignment: Assignment, submission: Submission, path: Path, server: ForkServer, devices: DeviceChoice,
              protected: tuple[Path, ...]) -> Session:
     guarded = tuple(str(p) for p in protected)
     if (assignment.course / "reference").is_dir():
         guarded += (str(assignment.course / "reference"),)
+    # What student code may read beyond the Python runtime: the assignment's public files and its own
+    # submission (a notebook may open a data file beside it).
+    readable = (str(assignment.folder), str(path))
     # CUDA's driver allocates outside what RLIMIT_DATA can limit cleanly, so
     # GPU workers are limited by resident memory, watched from here.
     on_gpu = devices.requested == "cuda" or ("torch" in assignment.preload and devices.get() == "cuda")
     probes = _probes(assignment.probes) if assignment.probes is not None else None
     return Session(server, list(submission.units), assignment.name, limits=assignment.limits,
-                   rules=assignment.rules, protected=guarded, use_rlimit_memory=not on_gpu,
+                   rules=assignment.rules, protected=guarded, readable=readable, use_rlimit_memory=not on_gpu,
                    threads=assignment.threads, expected_names=assignment.functions, probes=probes)
 
 
 def _run(checks: list[CheckSpec], session: Session, findings: dict, assignment: Assignment, seed: int,
-         devices: DeviceChoice, reference: ModuleType | None) -> list[CheckResult]:
+         secret: bytes | None, devices: DeviceChoice, reference: ModuleType | None) -> list[CheckResult]:
+    """Run every check: all visible ones first, then the hidden ones.
+
+    The order matters for secrecy: student code keeps its state from call to
+    call, so a hidden input it saw could otherwise come back in a later visible
+    check's output or message. What hidden calls did (their traces) is kept
+    apart for the same reason.
+    """
     if "torch" in sys.modules:  # expected values computed with the settings the sandbox uses
         hooks.reproducible_torch(sys.modules["torch"])
     traces: dict[str, dict[str, Counter]] = {}
-    outcomes: list[Outcome] = []
-    for spec in checks:
+    hidden_traces: dict[str, dict[str, Counter]] = {}
+    ordered = sorted(checks, key=lambda spec: spec.visibility == "hidden")
+    outcomes: dict[str, Outcome] = {}
+    for spec in ordered:
+        hidden = spec.visibility == "hidden"
         fixtures: dict[str, Callable[[], Any]] = {
-            "student": lambda spec=spec: Student(session, frozenset(spec.functions), assignment.rules, traces,
-                                                 seed=zlib.crc32(f"{seed}:student:{spec.name}".encode()),
-                                                 timeout=spec.timeout),
-            "rng": lambda spec=spec: check_rng(seed, spec.name),
+            "student": lambda spec=spec, hidden=hidden: Student(
+                session, frozenset(spec.functions), assignment.rules, hidden_traces if hidden else traces,
+                seed=seeds.call_seed(secret, seed, spec.name), timeout=spec.timeout),
+            "rng": lambda spec=spec, hidden=hidden: (seeds.hidden_rng(secret, seed, spec.name) if hidden
+                                                     else seeds.public_rng(seed, spec.name)),
             "reference": lambda: reference,
             "seed": lambda: seed,
             "device": devices.get,
         }
-        outcomes.append(capture(spec, fixtures, session))
-    gates = rule_gates(assignment.rules, findings, traces)
-    return [classify(spec, outcome, gates) for spec, outcome in zip(checks, outcomes)]
+        outcomes[spec.name] = capture(spec, fixtures, session)
+    gates = rule_gates(assignment.rules, findings, traces, hidden_traces)
+    return [classify(spec, outcomes[spec.name], gates) for spec in checks]
 
 
 def _all_broken(checks: list[CheckSpec], fault: SubmissionBroken) -> list[CheckResult]:

@@ -91,6 +91,23 @@ class LoadNote:
 
 
 @dataclass(frozen=True)
+class IsolationLayer:
+    """One layer that stood between the student's code and everything else, as the worker measured it.
+
+    name: ``user``, ``capabilities``, ``namespaces``, ``landlock``, ``seccomp``,
+        ``limits`` or ``audit hook``.
+    active: whether it was in force for this submission.
+    detail: what it was here, in a line ("runs as nobody (uid 65534)").
+    stops: what it stops, in a line.
+    """
+
+    name: str
+    active: bool
+    detail: str
+    stops: str
+
+
+@dataclass(frozen=True)
 class SubmissionReport:
     """All results for one submission; the single input of every writer."""
 
@@ -103,6 +120,7 @@ class SubmissionReport:
     hidden_points_not_run: float = 0.0
     notes: tuple[LoadNote, ...] = ()
     seconds: float = 0.0
+    isolation: tuple[IsolationLayer, ...] = ()
     schema_version: int = field(default=SCHEMA_VERSION)
 
     @property

@@ -10,17 +10,15 @@ function". The runner never formats reports; writers read the results.
 from __future__ import annotations
 
 import time
-import zlib
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable
-
-import numpy as np
 
 from grader.checks import CheckSpec
 from grader.errors import CheckFailed, GraderError
 from grader.model import CheckResult, Curve
 from grader.sandbox.faults import StudentFault
+from grader.sandbox.protocol import TAMPERED
 from grader.sandbox.session import Session
 
 _OUTPUT_LINES = 30
@@ -54,16 +52,17 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Gate:
-    """Why a function earns no points, whatever its checks found."""
+    """Why a function earns no points, whatever its checks found.
+
+    message: for visible checks, with the evidence a student can act on; brief:
+    for hidden ones, the grader's words alone (what was seen while hidden inputs
+    ran, and how often, could spell those inputs); details: all of it, for staff.
+    """
 
     function: str
     message: str
     details: str
-
-
-def check_rng(seed: int, name: str) -> np.random.Generator:
-    """The generator a check draws its inputs from: fixed by seed and check name."""
-    return np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(name.encode())]))
+    brief: str = ""
 
 
 def capture(spec: CheckSpec, fixtures: dict[str, Callable[[], Any]], session: Session | None) -> Outcome:
@@ -106,10 +105,11 @@ def classify(spec: CheckSpec, outcome: Outcome, gates: dict[str, Gate]) -> Check
         gate = gates.get(function)
         if gate is None:
             continue
+        said = gate.message if visible else gate.brief or gate.message
         if status == "passed":
-            status, message = "failed", gate.message
+            status, message = "failed", said
         else:
-            message = f"{gate.message} Besides that: {message}"
+            message = f"{said} Besides that: {message}"
         details = f"{details}\n{gate.details}".strip()
     return CheckResult(
         name=spec.name,
@@ -154,11 +154,13 @@ _RULE_WORDS = {
 
 
 def rule_gates(rules: dict[str, tuple[str, ...]], findings: dict[str, dict[str, list[dict]]],
-               traces: dict[str, dict[str, Counter]]) -> dict[str, Gate]:
+               traces: dict[str, dict[str, Counter]],
+               hidden_traces: dict[str, dict[str, Counter]] | None = None) -> dict[str, Gate]:
     """A gate for each function that broke its rule, with the evidence found.
 
     findings come from reading the source before it ran; traces from watching
-    it run. Either is enough.
+    it run in visible checks, hidden_traces in hidden ones. Any is enough, but
+    what hidden calls did is named only in the details, for staff.
     """
     gates = {}
     for rule, functions in rules.items():
@@ -166,14 +168,26 @@ def rule_gates(rules: dict[str, tuple[str, ...]], findings: dict[str, dict[str, 
         for function in functions:
             static = findings.get(rule, {}).get(function, [])
             dynamic = traces.get(rule, {}).get(function, Counter())
-            if not static and not dynamic:
+            unseen = (hidden_traces or {}).get(rule, {}).get(function, Counter())
+            if not static and not dynamic and not unseen:
+                continue
+            if TAMPERED in dynamic or TAMPERED in unseen:
+                message = (f"No points for {function}: while it ran, the grader's own code that watches it had been "
+                           "changed. Graded code may not reach into the grader.")
+                gates[function] = Gate(function, message, f"Evidence: {rule} trace reports {TAMPERED}", message)
                 continue
             evidence = [f"`{f['code']}` at {f['where']} ({f['reason']})" for f in static]
             if dynamic:
-                operations = ", ".join(f"{name.replace('numpy.', 'np.')} ({count}x)"
-                                       for name, count in dynamic.most_common())
-                evidence.append(f"while it ran it used {lead}{operations}")
+                evidence.append(f"while it ran it used {lead}{_operations(dynamic)}")
+            if unseen and not evidence:
+                evidence.append("while it ran on the hidden checks' inputs, it did what this exercise forbids")
             shown = "; ".join(evidence[:3]) + ("; ..." if len(evidence) > 3 else "")
             message = f"No points for {function}: {problem}. Found: {shown}. {advice}"
-            gates[function] = Gate(function, message, "Evidence: " + "; ".join(evidence))
+            staff = evidence + ([f"on hidden inputs it used {lead}{_operations(unseen)}"] if unseen else [])
+            gates[function] = Gate(function, message, "Evidence: " + "; ".join(staff),
+                                   f"No points for {function}: {problem}. {advice}")
     return gates
+
+
+def _operations(counts: Counter) -> str:
+    return ", ".join(f"{name.replace('numpy.', 'np.')} ({count}x)" for name, count in counts.most_common())

@@ -56,6 +56,23 @@ def grade2(assignment2, server):
     return run
 
 
+def zygote_pid(server) -> int:
+    """The zygote as this process sees it: where the zygote has a PID namespace of its own, the child of
+    the process the grader launched (which only waits for it), else that process itself."""
+    launched = server._process.pid
+    try:
+        with open(f"/proc/{launched}/task/{launched}/children") as children:
+            found = [int(pid) for pid in children.read().split()]
+        if len(found) == 1:
+            with open(f"/proc/{found[0]}/status") as status:
+                nspid = next(line.split()[1:] for line in status if line.startswith("NSpid:"))
+            if len(nspid) > 1 and nspid[-1] == "1":
+                return found[0]
+    except (OSError, StopIteration):
+        pass
+    return launched
+
+
 def by_name(report):
     return {result.name: result for result in report.results}
 

@@ -12,6 +12,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
+
 from grader.api import grade
 from grader.batch import run as batch_run
 from grader.batch import similarity, work
@@ -24,7 +25,7 @@ from grader.report import jsonreport
 from grader.sandbox.client import Affinity, ForkServer
 from grader.sandbox.session import Session, Unit
 
-from .conftest import COURSE, FIXTURES, TEST_LIMITS
+from .conftest import COURSE, FIXTURES, TEST_LIMITS, zygote_pid
 
 A2 = FIXTURES / "assignment2"
 CLASS = {  # student id -> where their work comes from
@@ -244,7 +245,7 @@ def test_workers_run_beside_their_pinned_grading_process_and_the_zygote_anywhere
                 reply = session.request({"op": "call", "path": ["where"], "args": [], "kwargs": {}}, "where")
             finally:
                 session.close()
-            zygote = os.sched_getaffinity(server._process.pid)
+            zygote = os.sched_getaffinity(zygote_pid(server))
     finally:
         os.sched_setaffinity(0, allowed)
     assert reply.value == [cpu]

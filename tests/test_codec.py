@@ -115,27 +115,80 @@ def test_an_encoder_is_reused_cleanly_after_a_refused_value():
     assert type(back[0][1][1][0]) is np.float32 and back[1] == {"k": 3 + 1j}
 
 
-def _ext(code, fields):
-    return msgpack.packb(msgpack.ExtType(code, msgpack.packb(fields)))
+def _ext(code, payload: bytes) -> bytes:
+    return msgpack.packb(msgpack.ExtType(code, payload))
+
+
+def _text(value: str) -> bytes:
+    return bytes([len(value)]) + value.encode()
+
+
+def _dims(*dims: int) -> bytes:
+    return bytes([len(dims)]) + b"".join(n.to_bytes(8, "big") for n in dims)
 
 
 @pytest.mark.parametrize("payload", [
-    _ext(1, ["|O8", [1], b"\x00" * 8]),  # object dtype
-    _ext(1, ["<f8", [2, 2], b"\x00" * 8]),  # size does not match
-    _ext(1, ["<f8", [-1], b""]),  # negative dimension
-    _ext(1, ["V8", [1], b"\x00" * 8]),  # void / record dtype
-    _ext(2, ["object", [1], "cpu", False, b"\x00"]),  # unknown tensor dtype
-    _ext(2, ["float32", [1], "cuda; rm -rf /", False, b"\x00" * 4]),  # device text
+    _ext(1, _text("|O8") + _dims(1) + b"\x00" * 8),  # object dtype
+    _ext(1, _text("<f8") + _dims(2, 2) + b"\x00" * 8),  # size does not match
+    _ext(1, _text("<f8") + _dims(1 << 50) + b""),  # absurd dimension
+    _ext(1, _text("V8") + _dims(1) + b"\x00" * 8),  # void / record dtype
+    _ext(1, b"\x09<f8"),  # text longer than the payload
+    _ext(2, _text("object") + _dims(1) + _text("cpu") + b"\x00" + b"\x00"),  # unknown tensor dtype
+    _ext(2, _text("float32") + _dims(1) + _text("cuda; rm -rf /") + b"\x00" + b"\x00" * 4),  # device text
+    _ext(5, b"\x00" * 8 + b"\x00\x02\xff\xfe" + b"\x00\x00"),  # a reference whose name is not UTF-8
+    _ext(6, b"\x00" * 15),  # a complex number one byte short
     msgpack.packb(msgpack.ExtType(7, b"12abc")),  # not an integer
     msgpack.packb(msgpack.ExtType(99, b"")),
+    msgpack.packb([1, msgpack.ExtType(3, b"")]),  # a tuple's mark anywhere but first
+    msgpack.packb({"k": msgpack.ExtType(3, b"")}),
+    msgpack.packb(msgpack.ExtType(3, b"")),
     b"\xc1",  # never used by msgpack
+    b"\x93\x01\x02",  # an array of three that holds two
+    b"\x01\x02",  # bytes after the end
+    b"\xdd\xff\xff\xff\xff",  # an array claiming four billion items
 ])
 def test_malformed_or_unsafe_messages_are_refused(payload):
     with pytest.raises(codec.DecodeError):
         codec.Decoder().decode(payload)
 
 
-def test_frames_are_bounded():
-    assert codec.frame_length(codec.frame(b"abc")[: codec.HEADER_SIZE]) == 3
-    with pytest.raises(codec.DecodeError):
-        codec.frame_length((codec.MAX_FRAME + 1).to_bytes(4, "big"))
+def test_nesting_is_bounded_without_recursion_however_deep_the_message():
+    # A worker can write any bytes: 100,000 nested arrays must be refused by measuring, not by recursing.
+    deep = b"\x91" * 100_000 + b"\xc0"
+    with pytest.raises(codec.DecodeError, match="levels deep"):
+        codec.Decoder().decode(deep)
+    tuple_mark = b"\x92\xd4\x03\x00"  # [mark, ...]: one level of tuple
+    with pytest.raises(codec.DecodeError, match="levels deep"):
+        codec.Decoder().decode(tuple_mark * 100_000 + b"\xc0")
+    fine = (1,)
+    for _ in range(codec.MAX_DEPTH - 2):
+        fine = (fine,)
+    assert roundtrip(fine) == fine
+
+
+def test_one_object_per_byte_is_refused_before_anything_is_built():
+    # Five megabytes of empty lists would be five million Python lists: measured and refused first.
+    count = codec.MAX_ITEMS + 10
+    flood = b"\xdd" + count.to_bytes(4, "big") + b"\x90" * count
+    with pytest.raises(codec.DecodeError, match="values"):
+        codec.Decoder().decode(flood)
+
+
+def test_the_worker_cannot_send_values_nested_deeper_than_the_packer_allows():
+    deep = []
+    for _ in range(2000):
+        deep = [deep]
+    with pytest.raises(ValueError):
+        codec.Encoder(lambda obj: codec.RemoteRef(1, "x", "")).encode(deep)
+
+
+def test_measure_counts_what_decoding_builds():
+    message = codec.Encoder().encode({"a": [1, (2, 3)], "b": np.zeros(3)})
+    # the map, two keys, the list, 1, the tuple's array, its mark, 2, 3, the array extension
+    assert codec.measure(message) == 10
+
+
+def test_remote_references_are_capped_on_the_receiving_side():
+    payload = (7).to_bytes(8, "big") + (1000).to_bytes(2, "big") + b"N" * 1000 + (3).to_bytes(2, "big") + b"abc"
+    ref = codec.Decoder().decode(_ext(5, payload))
+    assert ref.id == 7 and len(ref.type_name) == codec.TEXT_LIMIT and ref.text == "abc"

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from grader.model import CheckResult, Curve, LoadNote, SubmissionReport
+from grader.model import CheckResult, Curve, IsolationLayer, LoadNote, SubmissionReport
 
 
 def result_dict(result: CheckResult) -> dict[str, Any]:
@@ -45,6 +45,8 @@ def report_dict(report: SubmissionReport) -> dict[str, Any]:
         "hidden_not_run": report.hidden_not_run,
         "hidden_points_not_run": report.hidden_points_not_run,
         "notes": [{"kind": n.kind, "where": n.where, "text": n.text} for n in report.notes],
+        "isolation": [{"layer": layer.name, "active": layer.active, "detail": layer.detail, "stops": layer.stops}
+                      for layer in report.isolation],
         "tests": [result_dict(r) for r in report.results],
     }
 
@@ -97,5 +99,7 @@ def load(path: Path) -> SubmissionReport:
         hidden_points_not_run=data.get("hidden_points_not_run", 0.0),
         notes=tuple(LoadNote(n["kind"], n["where"], n["text"]) for n in data.get("notes", ())),
         seconds=data.get("seconds", 0.0),
+        isolation=tuple(IsolationLayer(i["layer"], bool(i["active"]), i.get("detail", ""), i.get("stops", ""))
+                        for i in data.get("isolation", ())),
         schema_version=data.get("schema_version", 1),
     )

@@ -3,11 +3,15 @@
 ``ForkServer`` starts the zygote in an isolated interpreter and asks it for
 workers. ``Worker`` exchanges framed, data-only messages with one worker under
 a deadline, drains what the worker prints so it can never block on a full
-pipe, and kills the worker's whole process group when it misbehaves.
+pipe, watches its memory and (where no tmpfs bounds it) its folder, and kills
+the worker's whole process group when it misbehaves. Nothing a worker sends is
+built before ``codec`` has measured it (``protocol`` frames and bounds it).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import select
 import shutil
@@ -20,9 +24,9 @@ import time
 from dataclasses import dataclass
 
 import grader
-from grader.errors import GraderError
-from grader.sandbox import codec
-from grader.sandbox.zygote import recv_message, send_message
+from grader.errors import GraderError, UsageError
+from grader.sandbox import codec, protocol
+from grader.sandbox.layers import identity
 
 _READ_CHUNK = 1 << 16
 # Messages are read into one buffer per worker: a fresh 1 MB bytes object per read would cost an
@@ -31,6 +35,8 @@ _RECEIVE_CHUNK = 1 << 18
 _POLL_SECONDS = 0.1
 # Variables a worker may see; everything else (tokens, keys) stays outside.
 _PASSED_ENV = ("CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "NVIDIA_VISIBLE_DEVICES", "CUDA_HOME")
+_SCRATCH_PREFIX = "grader-work-"
+_SCRATCH_ENTRIES = 10_000  # files and folders a worker may make where no tmpfs bounds them
 
 
 def worker_environment(threads: int = 1) -> dict[str, str]:
@@ -72,6 +78,10 @@ class WorkerGarbled(Exception):
     """The worker sent bytes that are not a valid message."""
 
 
+class WorkerOverDisk(Exception):
+    """The worker wrote more into its folder than it may (where no tmpfs bounds it)."""
+
+
 @dataclass(frozen=True)
 class Affinity:
     """Where a pinned grading process runs: its own CPU, and the CPUs the whole grading run may use.
@@ -89,33 +99,30 @@ class ForkServer:
     """One zygote, started lazily, shared by every worker of a grading run."""
 
     def __init__(self, preload: tuple[str, ...] = ("numpy",), threads: int = 1,
-                 affinity: Affinity | None = None, many: bool = False) -> None:
+                 affinity: Affinity | None = None, many: bool = False, disk_mb: int = 256) -> None:
         """affinity: set where the grading process is pinned to a CPU (batch grading).
 
         many: the zygote will fork many workers (batch grading), so it spends a quarter of a second
         at start-up to make each fork cheaper (see zygote.compact_memory).
+        disk_mb: what each worker may write in all (the size of its scratch tmpfs).
         """
         self.preload = preload
         self.threads = threads
         self.affinity = affinity
         self.many = many
+        self.disk_mb = disk_mb
+        self.identity_note = ""
         self._lock = threading.Lock()
         self._process: subprocess.Popen | None = None
-        self._control: socket.socket | None = None
+        self._control: protocol.Channel | None = None
         self._log = None
         self._ready = False
         self._owed = 0  # replies to kill requests not read yet
         self._scratch_root: str | None = None
 
     @property
-    def scratch_root(self) -> str:
-        """The folder each worker's own folder is made in, for as long as this server runs.
-
-        Only the grader lists it (mode 711): a worker can reach its own folder, not find others.
-        """
-        if self._scratch_root is None:
-            self._scratch_root = tempfile.mkdtemp(prefix="grader-work-")
-            os.chmod(self._scratch_root, 0o711)
+    def scratch_root(self) -> str | None:
+        """The folder holding each worker's own folder while this server runs (mode 711: none can list it)."""
         return self._scratch_root
 
     def start(self, timeout: float = 120.0) -> None:
@@ -123,9 +130,9 @@ class ForkServer:
         self.launch()
         if self._ready:
             return
-        self._control.settimeout(timeout)
+        self._control.sock.settimeout(timeout)
         try:
-            hello, _ = recv_message(self._control)
+            hello, _ = self._control.receive_with_fds()
         except (OSError, codec.DecodeError):
             hello = None
         if hello is None:
@@ -135,7 +142,12 @@ class ForkServer:
             self.close()
             details = "; ".join(f"{name}: {why}" for name, why in missing.items())
             raise SandboxError(f"the sandbox could not import what the assignment needs ({details})")
-        self._control.settimeout(None)
+        self.identity_note = str(hello.get("identity_note") or "")
+        if self.identity_note and os.environ.get(identity.SANDBOX_USER_ENV, "").strip():
+            self.close()
+            raise UsageError(f"${identity.SANDBOX_USER_ENV} asks for a user workers cannot become: "
+                             f"{self.identity_note}")
+        self._control.sock.settimeout(None)
         self._ready = True
 
     def launch(self) -> None:
@@ -144,6 +156,19 @@ class ForkServer:
             return
         if os.name != "posix":
             raise SandboxError("grading needs a POSIX system (Linux or macOS); on Windows, run it inside WSL")
+        try:
+            wanted = identity.requested_identity()
+        except identity.IdentityError as exc:
+            raise UsageError(str(exc)) from None
+        self._scratch_root = _make_scratch_root()
+        options = {
+            "preload": list(self.preload),
+            "spread": sorted(self.affinity.spread) if self.affinity else [],
+            "many": self.many,
+            "identity": dataclasses.asdict(wanted) if wanted is not None else None,
+            "scratch_root": self._scratch_root,
+            "disk_bytes": self.disk_mb * 1024 * 1024,
+        }
         ours, theirs = socket.socketpair()
         self._log = tempfile.TemporaryFile()
         package_parent = os.path.dirname(os.path.dirname(os.path.abspath(grader.__file__)))
@@ -152,15 +177,13 @@ class ForkServer:
             "from grader.sandbox.zygote import main; main(sys.argv[2:])"
         )
         self._process = subprocess.Popen(
-            [sys.executable, "-I", "-c", bootstrap, package_parent, str(theirs.fileno()), ",".join(self.preload),
-             ",".join(str(cpu) for cpu in sorted(self.affinity.spread)) if self.affinity else "",
-             "many" if self.many else ""],
+            [sys.executable, "-I", "-c", bootstrap, package_parent, str(theirs.fileno()), json.dumps(options)],
             pass_fds=[theirs.fileno()],
             stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log,
             env=worker_environment(self.threads), cwd=tempfile.gettempdir(), start_new_session=True,
         )
         theirs.close()
-        self._control = ours
+        self._control = protocol.Channel(ours)
 
     def _log_text(self) -> str:
         if self._log is None:
@@ -173,8 +196,8 @@ class ForkServer:
         with self._lock:
             try:
                 self._settle()
-                send_message(self._control, message)
-                reply, fds = recv_message(self._control)
+                self._control.send(message)
+                reply, fds = self._control.receive_with_fds()
             except (OSError, codec.DecodeError) as exc:
                 reply, fds = None, []
                 reason = str(exc)
@@ -184,34 +207,35 @@ class ForkServer:
             raise SandboxError(f"the sandbox stopped answering ({reason}):\n{self._log_text()}")
         return reply, fds
 
-    def _request(self, message: dict) -> dict:
-        return self._exchange(message)[0]
-
-    def fork(self, config: dict, limits: "TransportLimits") -> "Worker":
+    def fork(self, config: protocol.Config, limits: "TransportLimits") -> "Worker":
         """A worker (the zygote's spare) configured with config."""
-        reply, fds = self._exchange({"op": "fork", "protected": list(config.get("protected", ())),
-                                     "scratch_root": self.scratch_root})
-        if len(fds) != 2:
+        request: protocol.ForkRequest = {"op": "fork"}
+        reply, fds = self._exchange(dict(request))
+        if len(fds) != (3 if reply.get("pidfd") else 2):
             for fd in fds:
                 os.close(fd)
             raise SandboxError(f"the sandbox handed over a worker without its channel:\n{self._log_text()}")
+        host_pid = _host_pid(fds[2]) if len(fds) == 3 else None
         channel = socket.socket(fileno=fds[0])
-        worker = Worker(self, int(reply["pid"]), channel, fds[1], limits)
+        worker = Worker(self, int(reply["pid"]), channel, fds[1], limits, host_pid=host_pid,
+                        scratch=str(reply["scratch"]), quota=bool(reply.get("quota")))
         if self.affinity is not None:
             config = {**config, "cpu": self.affinity.cpu}
-        worker.send({"kind": "config", **config}, timeout=60)
+        worker.send({**config, "kind": "config"}, timeout=60)
         return worker
 
     def reap(self, pid: int, kill: bool, wait: float = 0.0) -> int | None:
         """End a worker (when kill) and wait for its exit status."""
-        return self._request({"op": "reap", "pid": pid, "kill": kill, "wait": wait}).get("status")
+        request: protocol.ReapRequest = {"op": "reap", "pid": pid, "kill": kill, "wait": wait}
+        return self._exchange(dict(request))[0].get("status")
 
     def kill(self, pid: int) -> None:
         """End a worker without waiting for the zygote's answer (read before the next exchange)."""
         self.start()
+        request: protocol.KillRequest = {"op": "kill", "pid": pid}
         with self._lock:
             try:
-                send_message(self._control, {"op": "kill", "pid": pid})
+                self._control.send(dict(request))
             except OSError as exc:
                 raise SandboxError(f"the sandbox stopped answering ({exc}):\n{self._log_text()}") from None
             self._owed += 1
@@ -219,19 +243,19 @@ class ForkServer:
     def _settle(self) -> None:
         """Read the answers owed to earlier kill requests; the zygote answers in order."""
         while self._owed:
-            recv_message(self._control)
+            self._control.receive_with_fds()
             self._owed -= 1
 
     def close(self) -> None:
         if self._control is not None:
-            self._control.close()
+            self._control.sock.close()
             self._control = None
         self._ready = False
         if self._process is not None:
             try:
                 self._process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self._process.kill()
+                self._process.kill()  # the zygote dies with it, and the kernel ends every worker with the zygote
                 self._process.wait()
             self._process = None
         if self._log is not None:
@@ -248,28 +272,80 @@ class ForkServer:
         self.close()
 
 
+def _make_scratch_root() -> str:
+    """A fresh folder for this run's workers, after removing those that crashed runs of this user left."""
+    base = tempfile.gettempdir()
+    try:
+        names = os.listdir(base)
+    except OSError:
+        names = []
+    for name in names:
+        owner = name[len(_SCRATCH_PREFIX):].split("-", 1)[0]
+        if not name.startswith(_SCRATCH_PREFIX) or not owner.isdigit() or _alive(int(owner)):
+            continue
+        path = os.path.join(base, name)
+        try:
+            if os.lstat(path).st_uid == os.getuid():
+                shutil.rmtree(path, ignore_errors=True)
+        except OSError:
+            pass
+    root = tempfile.mkdtemp(prefix=f"{_SCRATCH_PREFIX}{os.getpid()}-")
+    os.chmod(root, 0o711)
+    return root
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _host_pid(pidfd: int) -> int | None:
+    """The worker's process id as this process sees it (the zygote sees it in a PID namespace of its own)."""
+    try:
+        with open(f"/proc/self/fdinfo/{pidfd}") as info:
+            for line in info:
+                if line.startswith("Pid:"):
+                    pid = int(line.split()[1])
+                    return pid if pid > 0 else None
+    except (OSError, ValueError, IndexError):
+        return None
+    finally:
+        os.close(pidfd)
+    return None
+
+
 @dataclass(frozen=True)
 class TransportLimits:
     output_bytes: int = 1 << 20
     rss_bytes: int | None = None  # None: rely on the worker's data-memory rlimit
+    disk_bytes: int = 256 * 1024 * 1024  # watched here only where the scratch folder is no tmpfs
 
 
 class Worker:
     """One forked worker, as seen from the grading process."""
 
     def __init__(self, server: ForkServer, pid: int, sock: socket.socket, output_fd: int,
-                 limits: TransportLimits) -> None:
+                 limits: TransportLimits, host_pid: int | None = None, scratch: str = "", quota: bool = True) -> None:
+        """pid: as the zygote knows it; host_pid: as this process sees it in /proc (None where unknown)."""
         self.server = server
         self.pid = pid
+        self.host_pid = host_pid if host_pid is not None else pid
         self.sock = sock
         self.sock.setblocking(False)
         self.output_fd = output_fd
         self.limits = limits
+        self.scratch = scratch
+        self.quota = quota
         self.output = bytearray()
         self.output_total = 0
         self.status: int | None = None
         self.alive = True
-        self._inbox = bytearray()
+        self._frames = protocol.FrameReader()
         self._chunk = bytearray(_RECEIVE_CHUNK)
         self._encoder, self._decoder = codec.Encoder(), codec.Decoder()
 
@@ -309,7 +385,7 @@ class Worker:
     # -- messages ----------------------------------------------------------------
 
     def send(self, message: dict, timeout: float) -> None:
-        data = codec.frame(self._encoder.encode(message))
+        data = protocol.frame(self._encoder.encode(message))
         deadline = time.monotonic() + timeout
         view = memoryview(data)
         while view:
@@ -327,9 +403,10 @@ class Worker:
             ready_read, _, _ = select.select(readable, [self.sock], [], min(remaining, _POLL_SECONDS))
             if ready_read and not self._read_output():
                 self._close_output()
+            self._check_limits()
 
     def receive(self, timeout: float) -> dict:
-        """The worker's next message; raises if it hangs, dies or talks nonsense."""
+        """The worker's next message; raises if it hangs, dies, talks nonsense or uses too much."""
         deadline = time.monotonic() + timeout
         while True:
             message = self._next_message()
@@ -352,22 +429,14 @@ class Worker:
                 if size == 0:
                     self._gone()
                 if size:
-                    self._inbox += memoryview(self._chunk)[:size]
-            self._check_memory()
+                    self._frames.feed(memoryview(self._chunk)[:size])
+            self._check_limits()
 
     def _next_message(self) -> dict | None:
-        if len(self._inbox) < codec.HEADER_SIZE:
-            return None
         try:
-            length = codec.frame_length(bytes(self._inbox[: codec.HEADER_SIZE]))
-        except codec.DecodeError as exc:
-            self._stop_for(WorkerGarbled(str(exc)))
-        end = codec.HEADER_SIZE + length
-        if len(self._inbox) < end:
-            return None
-        body = bytes(self._inbox[codec.HEADER_SIZE:end])
-        del self._inbox[:end]
-        try:
+            body = self._frames.next_body()
+            if body is None:
+                return None
             message = self._decoder.decode(body)
         except codec.DecodeError as exc:
             self._stop_for(WorkerGarbled(str(exc)))
@@ -375,16 +444,18 @@ class Worker:
             self._stop_for(WorkerGarbled("a message that is not a mapping"))
         return message
 
-    def _check_memory(self) -> None:
-        if self.limits.rss_bytes is None:
-            return
-        try:
-            with open(f"/proc/{self.pid}/statm") as statm:
-                resident = int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-        except (OSError, ValueError, IndexError):
-            return
-        if resident > self.limits.rss_bytes:
+    def _check_limits(self) -> None:
+        if self.limits.rss_bytes is not None and self._resident() > self.limits.rss_bytes:
             self._stop_for(WorkerOverMemory())
+        if not self.quota and self.scratch and _folder_bytes(self.scratch) > self.limits.disk_bytes:
+            self._stop_for(WorkerOverDisk())
+
+    def _resident(self) -> int:
+        try:
+            with open(f"/proc/{self.host_pid}/statm") as statm:
+                return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            return 0
 
     # -- ending ------------------------------------------------------------------
 
@@ -418,3 +489,25 @@ class Worker:
         if self.output_fd >= 0:
             self._drain_output(0)
             self._close_output()
+
+
+def _folder_bytes(path: str) -> int:
+    """What a worker's folder holds on disk, counted without following links; past the entry bound, too much."""
+    total, entries, pending = 0, 0, [path]
+    while pending:
+        try:
+            with os.scandir(pending.pop()) as found:
+                for entry in found:
+                    entries += 1
+                    if entries > _SCRATCH_ENTRIES:
+                        return 1 << 62
+                    try:
+                        info = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    total += info.st_blocks * 512
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append(entry.path)
+        except OSError:
+            continue
+    return total

@@ -9,8 +9,14 @@ when raising is the expected behaviour.
 
 from __future__ import annotations
 
+import builtins
 import signal
 from typing import Literal
+
+# The exception names a hidden check's message may show: Python's own. Any other name was chosen by
+# the student's code, which could spell a hidden input with it.
+BUILTIN_EXCEPTIONS = frozenset(name for name, value in vars(builtins).items()
+                               if isinstance(value, type) and issubclass(value, BaseException))
 
 _SIGNAL_WORDS = {
     "SIGSEGV": "a segmentation fault: the program touched memory it may not use",
@@ -35,10 +41,14 @@ class StudentFault(Exception):
         raise NotImplementedError
 
     def explain_briefly(self) -> str:
-        """The explanation without anything the student's code chose to say.
+        """The explanation in the grader's own words and values only, for hidden checks.
 
-        Used for hidden checks: a submission could otherwise put a hidden input
-        into an exception message and read it in its feedback.
+        Nothing the student's code chose may appear: not its messages, not the
+        names of its classes, not a line of its source or even a line number
+        (code can be compiled to start at any line), not an exit status. A
+        submission could otherwise spell a hidden input with any of them and
+        read it in its feedback. Subclasses whose explain() holds only the
+        grader's words may keep this default.
         """
         return self.explain()
 
@@ -84,11 +94,20 @@ class StudentRaised(StudentFault):
         return f"{name} raised {self.type_name}{detail}{self.location()}."
 
     def explain_briefly(self) -> str:
-        if self.is_a("NotImplementedError", "SystemExit", "MemoryError", "RecursionError"):
-            return self.explain()
+        name = self.function
+        if self.is_a("NotImplementedError"):
+            return f"{name} is not implemented yet: it raises NotImplementedError."
+        if self.is_a("SystemExit"):
+            return f"{name} called exit() or sys.exit(). A function should return its result."
         if self.is_a("SandboxViolation"):
-            return f"{self.function} tried something the grader does not allow{self.location()}."
-        return f"{self.function} raised {self.type_name}{self.location()}."
+            return f"{name} tried something the grader does not allow."
+        if self.is_a("MemoryError"):
+            return f"{name} ran out of memory. Does it build a much larger array than needed?"
+        if self.is_a("RecursionError"):
+            return f"{name} called itself too many times (RecursionError)."
+        if self.type_name in BUILTIN_EXCEPTIONS:
+            return f"{name} raised {self.type_name}."
+        return f"{name} raised an exception."
 
 
 class StudentTimeout(StudentFault):
@@ -134,6 +153,10 @@ class StudentCrashed(StudentFault):
     def explain(self) -> str:
         return f"{self.cause()} while running {self.function}. The grader carried on with a fresh process."
 
+    def explain_briefly(self) -> str:
+        return (f"The process running your code stopped unexpectedly while running {self.function}. "
+                "The grader carried on with a fresh process.")
+
 
 class StudentOutOfMemory(StudentFault):
     def __init__(self, function: str, limit_mb: int) -> None:
@@ -162,6 +185,12 @@ class MissingName(StudentFault):
             text += " Did you mean " + " or ".join(self.suggestions) + "?"
         return f"{text} {self.hint}".strip()
 
+    def explain_briefly(self) -> str:
+        owner, _, _ = self.function.rpartition(".")
+        if owner and self.missing != owner:
+            return f"{owner} is missing an attribute or method the grader needs."
+        return f"{self.function} is not defined in your submission; the grader looks for exactly that name."
+
 
 class SubmissionBroken(StudentFault):
     """The submission could not be loaded at all; every check reports this."""
@@ -176,15 +205,40 @@ class SubmissionBroken(StudentFault):
 
 
 class ProtocolViolation(StudentFault):
-    """The worker answered with something that is not a valid message."""
+    """The worker answered with something that is not a valid message.
 
-    def __init__(self, function: str, detail: str) -> None:
-        super().__init__(function)
-        self.detail = detail
+    The text is fixed: what was wrong with the bytes (a length, a type) was
+    chosen by the code that wrote them.
+    """
 
     def explain(self) -> str:
         return (f"While running {self.function}, your code interfered with the grader's connection to it "
-                f"({self.detail}). The grader carried on with a fresh process.")
+                "(it sent something that is not an answer the grader understands). "
+                "The grader carried on with a fresh process.")
+
+
+class Unsendable(StudentFault):
+    """The call returned, but its value cannot travel as data (a tensor NumPy cannot hold, nesting too deep)."""
+
+    def __init__(self, function: str, reason: str) -> None:
+        super().__init__(function)
+        self.reason = reason
+
+    def explain(self) -> str:
+        return f"{self.function} returned a value the grader could not read: {self.reason}."
+
+    def explain_briefly(self) -> str:
+        return f"{self.function} returned a value the grader could not read."
+
+
+class StudentWroteTooMuch(StudentFault):
+    def __init__(self, function: str, limit_mb: int) -> None:
+        super().__init__(function)
+        self.limit_mb = limit_mb
+
+    def explain(self) -> str:
+        return (f"{self.function} wrote more than the {self.limit_mb} MB of files allowed, so the grader "
+                "stopped it. Does it save far more than the exercise needs?")
 
 
 class LostObject(StudentFault):
@@ -195,3 +249,7 @@ class LostObject(StudentFault):
     def explain(self) -> str:
         return (f"The {self.type_name} object used by {self.function} was lost when an earlier error "
                 "stopped the process running your code.")
+
+    def explain_briefly(self) -> str:
+        return (f"An object used by {self.function} was lost when an earlier error stopped the process "
+                "running your code.")

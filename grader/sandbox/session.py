@@ -10,23 +10,21 @@ that failure without trying again.
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from typing import Any
 
 from grader.errors import GraderError
 from grader.model import LoadNote
-from grader.sandbox import faults, hardening
+from grader.sandbox import faults, protocol
 from grader.sandbox.client import (
-    ForkServer, TransportLimits, Worker, WorkerGarbled, WorkerGone, WorkerOverMemory, WorkerTimedOut,
+    ForkServer, TransportLimits, Worker, WorkerGarbled, WorkerGone, WorkerOverDisk, WorkerOverMemory,
+    WorkerTimedOut,
 )
-from grader.sandbox.codec import RemoteRef
+from grader.sandbox.codec import DecodeError, RemoteRef
 
 _ANALYSIS_TIMEOUT = 60.0
+_NOTE_KINDS = ("dropped", "syntax_error", "exception", "fatal", "file")
 
 
 @dataclass(frozen=True)
@@ -38,9 +36,10 @@ class Limits:
     memory_mb: int = 2048
     output_kb: int = 1024
     file_mb: int = 64
+    disk_mb: int = 256
 
     def __post_init__(self) -> None:
-        for name in ("call_timeout", "load_timeout", "memory_mb", "output_kb", "file_mb"):
+        for name in ("call_timeout", "load_timeout", "memory_mb", "output_kb", "file_mb", "disk_mb"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"limit {name} must be positive, not {getattr(self, name)!r}")
 
@@ -69,21 +68,26 @@ class Loaded:
     findings: dict[str, dict[str, list[dict]]]  # rule -> function -> findings
     notes: tuple[LoadNote, ...]
     defined: dict[str, str]
-    protection: str
+    protection: dict[str, Any]  # the layers in force, as the worker measured them before student code ran
     broken: faults.SubmissionBroken | None
 
 
 class Session:
     def __init__(self, server: ForkServer, units: list[Unit], module_name: str, *, limits: Limits,
-                 rules: dict[str, tuple[str, ...]] | None = None, protected: tuple[str, ...] = (), use_rlimit_memory: bool = True,
-                 threads: int = 1, expected_names: tuple[str, ...] = (), probes: Unit | None = None) -> None:
-        """probes: the assignment's probe module (grader code run inside the worker), if it has one."""
+                 rules: dict[str, tuple[str, ...]] | None = None, protected: tuple[str, ...] = (),
+                 readable: tuple[str, ...] = (), use_rlimit_memory: bool = True, threads: int = 1,
+                 expected_names: tuple[str, ...] = (), probes: Unit | None = None) -> None:
+        """protected: paths student code may never read; readable: what it may read beyond the Python runtime.
+
+        probes: the assignment's probe module (grader code run inside the worker), if it has one.
+        """
         self.server = server
         self.units = units
         self.module_name = module_name
         self.limits = limits
         self.rules = rules or {}
         self.protected = protected
+        self.readable = readable
         self.use_rlimit_memory = use_rlimit_memory
         self.threads = threads
         self.expected_names = expected_names
@@ -91,13 +95,11 @@ class Session:
         self.worker: Worker | None = None
         self.generation = 0
         self.loaded: Loaded | None = None
-        self._scratch: str | None = None
         self._printed: list[str] = []
         self._printed_total = 0
         # Functions that hung once are not run again: a second wait would only
         # make the report slower, not different.
         self._hung: dict[str, float] = {}
-        self.identity = hardening.sandbox_identity()
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -106,70 +108,70 @@ class Session:
             self.loaded = self._start_worker()
         return self.loaded
 
-    def _config(self) -> dict:
-        self._scratch = tempfile.mkdtemp(prefix="student-", dir=self.server.scratch_root)
-        if self.identity is not None:  # the worker's own folder, once it is no longer root
-            os.chown(self._scratch, self.identity.uid, self.identity.gid)
+    def _config(self) -> protocol.Config:
         memory = self.limits.memory_mb * 1024 * 1024
         return {
+            "kind": "config",
             "module_name": self.module_name,
             "units": [{"label": u.label, "filename": u.filename, "source": u.source} for u in self.units],
-            "scratch": self._scratch,
             "protected": list(self.protected),
+            "readable": list(self.readable),
             "memory_bytes": memory if self.use_rlimit_memory else None,
             "file_bytes": self.limits.file_mb * 1024 * 1024,
             "rules": {rule: list(functions) for rule, functions in self.rules.items()},
             "threads": self.threads,
-            "probes": {"filename": self.probes.filename, "source": self.probes.source} if self.probes else None,
-            "identity": dataclasses.asdict(self.identity) if self.identity is not None else None,
-            "env": {"HOME": self._scratch, "TMPDIR": self._scratch, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"},
+            "probes": {"label": "", "filename": self.probes.filename, "source": self.probes.source}
+            if self.probes else None,
+            "env": {"LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"},
         }
 
     def _start_worker(self) -> Loaded:
         rss = None if self.use_rlimit_memory else self.limits.memory_mb * 1024 * 1024
-        transport = TransportLimits(output_bytes=self.limits.output_kb * 1024, rss_bytes=rss)
+        transport = TransportLimits(output_bytes=self.limits.output_kb * 1024, rss_bytes=rss,
+                                    disk_bytes=self.limits.disk_mb * 1024 * 1024)
         self.worker = self.server.fork(self._config(), transport)
         self.generation += 1
         try:
-            analysis = self.worker.receive(_ANALYSIS_TIMEOUT)
-        except (WorkerGone, WorkerTimedOut, WorkerGarbled, WorkerOverMemory) as exc:
+            analysis = protocol.read_analysis(self.worker.receive(_ANALYSIS_TIMEOUT))
+        except (WorkerGone, WorkerTimedOut, WorkerGarbled, WorkerOverMemory, WorkerOverDisk, DecodeError) as exc:
             text, _ = self.worker.take_output()
+            self._discard_worker()
             raise GraderError(f"the sandbox worker failed before running any student code ({exc!r}):\n{text}")
-        if analysis.get("kind") != "analysis":
-            raise GraderError(f"the sandbox worker sent {analysis.get('kind')!r} before its analysis")
         broken = None
+        loaded = protocol.Loaded((), {})
         try:
-            loaded = self.worker.receive(self.limits.load_timeout)
-            if loaded.get("kind") != "loaded":
-                raise WorkerGarbled("an unexpected message while loading")
+            loaded = protocol.read_loaded(self.worker.receive(self.limits.load_timeout))
         except WorkerTimedOut:
-            loaded, broken = {}, faults.SubmissionBroken(
+            broken = faults.SubmissionBroken(
                 f"Loading your file did not finish within {self.limits.load_timeout:g} s, so the grader stopped it. "
                 "Is there an endless loop or a long computation at the top level (outside any function)?",
                 status="timeout")
         except WorkerGone as gone:
             cause = faults.StudentCrashed("", gone.status).cause()
-            loaded, broken = {}, faults.SubmissionBroken(f"{cause} while loading your file, so nothing could be graded.")
+            broken = faults.SubmissionBroken(f"{cause} while loading your file, so nothing could be graded.")
         except WorkerOverMemory:
-            loaded, broken = {}, faults.SubmissionBroken(
+            broken = faults.SubmissionBroken(
                 f"Loading your file used more than {self.limits.memory_mb} MB of memory, so the grader stopped it.")
-        except WorkerGarbled as garbled:
-            loaded, broken = {}, faults.SubmissionBroken(
-                f"While loading, your code interfered with the grader's connection to it ({garbled}).")
-        raw_notes = [_dict(n) for n in _list(loaded.get("notes"))]
-        notes = tuple(_note(n) for n in raw_notes)
+        except WorkerOverDisk:
+            broken = faults.SubmissionBroken(
+                f"Loading your file wrote more than {self.limits.disk_mb} MB of files, so the grader stopped it.")
+        except (WorkerGarbled, DecodeError):
+            broken = faults.SubmissionBroken(
+                "While loading, your code interfered with the grader's connection to it, so nothing could be graded.")
+        notes = tuple(_note(n) for n in loaded.notes)
         if broken is None and self.units and not self.units[0].label:
-            syntax = next((n for n in raw_notes if n.get("kind") == "syntax_error"), None)
+            syntax = next((n for n in loaded.notes if n.kind == "syntax_error"), None)
             if syntax is not None:
-                broken = faults.SubmissionBroken(f"Your file has a syntax error at {syntax.get('where')}, so none "
-                                                 f"of it could run: {syntax.get('problem', '')}")
+                broken = faults.SubmissionBroken(f"Your file has a syntax error at {syntax.where}, so none "
+                                                 f"of it could run: {syntax.problem}")
         if broken is not None:
             self._discard_worker()
         return Loaded(
-            findings=_findings(analysis.get("findings")),
+            findings={rule: {name: [vars(f) for f in found] for name, found in by_name.items()}
+                      for rule, by_name in analysis.findings.items()},
             notes=notes,
-            defined={str(k): str(v) for k, v in _dict(loaded.get("defined")).items()},
-            protection=str(analysis.get("protection", "")),
+            defined=loaded.defined,
+            protection=analysis.protection,
             broken=broken,
         )
 
@@ -189,9 +191,6 @@ class Session:
             self.worker.stop()
             self._collect_output()
             self.worker = None
-        if self._scratch is not None:
-            shutil.rmtree(self._scratch, ignore_errors=True)
-            self._scratch = None
 
     def close(self) -> None:
         self._discard_worker()
@@ -214,15 +213,15 @@ class Session:
 
     # -- requests ----------------------------------------------------------------
 
-    def request(self, message: dict, function: str, timeout: float | None = None) -> Reply:
+    def request(self, message: protocol.Request, function: str, timeout: float | None = None) -> Reply:
         """Send one request about function; return its reply or raise a StudentFault."""
         timeout = self.limits.call_timeout if timeout is None else timeout
         if function in self._hung:
             raise faults.StudentTimeout(function, self._hung[function], earlier=True)
         worker = self._live_worker()
         try:
-            worker.send(message, timeout)
-            reply = worker.receive(timeout)
+            worker.send(dict(message), timeout)
+            reply = protocol.read_reply(worker.receive(timeout))
         except WorkerTimedOut:
             self._discard_worker()
             self._hung[function] = timeout
@@ -233,74 +232,42 @@ class Session:
         except WorkerOverMemory:
             self._discard_worker()
             raise faults.StudentOutOfMemory(function, self.limits.memory_mb) from None
-        except WorkerGarbled as garbled:
+        except WorkerOverDisk:
             self._discard_worker()
-            raise faults.ProtocolViolation(function, str(garbled)) from None
-        if reply.get("ok") is True:
-            return Reply(reply.get("value"), _maybe_list(reply.get("args")), _maybe_dict(reply.get("kwargs")),
-                         _trace(reply.get("trace")))
-        raise self._fault(function, _dict(reply.get("error")))
+            raise faults.StudentWroteTooMuch(function, self.limits.disk_mb) from None
+        except WorkerGarbled:
+            self._discard_worker()
+            raise faults.ProtocolViolation(function) from None
+        if isinstance(reply, protocol.Value):
+            return Reply(reply.value, reply.args, reply.kwargs, reply.trace)
+        raise self._fault(function, reply)
 
-    def _fault(self, function: str, error: dict) -> faults.StudentFault:
-        kind = error.get("kind")
-        if kind == "missing":
-            name = str(error.get("name"))
-            owner = error.get("owner")
+    def _fault(self, function: str, failure: protocol.Failure) -> faults.StudentFault:
+        if failure.kind == "missing":
             hint = ""
-            if owner is None:
+            if failure.owner is None:
                 # A typo looks like the expected name, but is not another expected name.
                 candidates = [n for n in (self.loaded.defined if self.loaded else {}) if n not in self.expected_names]
-                suggestions = difflib.get_close_matches(name, candidates, n=2, cutoff=0.8)
+                suggestions = difflib.get_close_matches(failure.name, candidates, n=2, cutoff=0.8)
                 if self.loaded and any(n.kind in ("exception", "syntax_error") for n in self.loaded.notes):
                     hint = "Loading your file ran into an error (see the notes above), which may be why."
             else:
                 suggestions = []
-            return faults.MissingName(function, name, [f"{s}" for s in suggestions], hint)
-        if kind == "raised" and "MemoryError" in _list(error.get("mro")):
+            return faults.MissingName(function, failure.name, suggestions, hint)
+        if failure.kind == "raised" and "MemoryError" in failure.mro:
             return faults.StudentOutOfMemory(function, self.limits.memory_mb)
-        if kind == "raised":
-            return faults.StudentRaised(
-                function, str(error.get("type")), [str(m) for m in _list(error.get("mro"))],
-                str(error.get("message", "")), [f for f in _list(error.get("frames")) if isinstance(f, dict)])
-        if kind == "unsendable":
-            return faults.StudentRaised(function, "UnsendableResult", ["UnsendableResult"],
-                                        f"its result could not be sent back to the grader: {error.get('message')}", [])
-        return faults.ProtocolViolation(function, f"an answer the grader does not understand: {kind!r}")
+        if failure.kind == "raised":
+            return faults.StudentRaised(function, failure.name, list(failure.mro), failure.message,
+                                        [vars(frame) for frame in failure.frames])
+        if failure.kind == "unsendable":
+            return faults.Unsendable(function, failure.message)
+        return faults.ProtocolViolation(function)
 
     def check_ref(self, ref: RemoteRef, generation: int, function: str) -> None:
         if generation != self.generation:
             raise faults.LostObject(function, ref.type_name)
 
 
-def _note(raw: Any) -> LoadNote:
-    raw = _dict(raw)
-    kind = raw.get("kind")
-    if kind not in ("dropped", "syntax_error", "exception", "fatal", "file"):
-        kind = "exception"
-    return LoadNote(kind=kind, where=str(raw.get("where", ""))[:200], text=str(raw.get("text", ""))[:2000])
-
-
-def _findings(raw: Any) -> dict[str, dict[str, list[dict]]]:
-    return {str(rule): {str(name): [_dict(f) for f in _list(found)] for name, found in _dict(by_name).items()}
-            for rule, by_name in _dict(raw).items()}
-
-
-def _trace(raw: Any) -> dict[str, dict[str, int]]:
-    return {str(rule): {str(op): int(n) for op, n in _dict(ops).items() if isinstance(n, int)}
-            for rule, ops in _dict(raw).items()}
-
-
-def _dict(value: Any) -> dict:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list:
-    return value if isinstance(value, list) else []
-
-
-def _maybe_list(value: Any) -> list | None:
-    return value if isinstance(value, list) else None
-
-
-def _maybe_dict(value: Any) -> dict | None:
-    return value if isinstance(value, dict) else None
+def _note(raw: protocol.RawNote) -> LoadNote:
+    kind = raw.kind if raw.kind in _NOTE_KINDS else "exception"
+    return LoadNote(kind=kind, where=raw.where, text=raw.text)

@@ -123,16 +123,21 @@ def traced(value: Any) -> Any:
     return value
 
 
-def untraced(value: Any) -> Any:
+_DEPTH = 64  # as deep as a value can travel (codec.MAX_DEPTH); deeper ones are refused when sent
+
+
+def untraced(value: Any, depth: int = 0) -> Any:
     """value with every TracedArray turned back into a plain ndarray."""
     if isinstance(value, TracedArray):
         return value.view(np.ndarray)
+    if depth > _DEPTH:  # a value nested deeper cannot be sent anyway: the worker says so, without recursing on
+        return value
     if isinstance(value, tuple):
-        return tuple(untraced(v) for v in value)
+        return tuple([untraced(v, depth + 1) for v in value])
     if isinstance(value, list):
-        return [untraced(v) for v in value]
+        return [untraced(v, depth + 1) for v in value]
     if isinstance(value, dict):
-        return {k: untraced(v) for k, v in value.items()}
+        return {k: untraced(v, depth + 1) for k, v in value.items()}
     return value
 
 

@@ -24,51 +24,39 @@ import traceback
 import types
 from typing import Any
 
-from grader.sandbox import codec, hardening, hooks, staticscan, tracing, zygote
+from grader.sandbox import codec, hardening, hooks, protocol, staticscan, tracing
+from grader.sandbox.protocol import Channel
 
-_MESSAGE_LIMIT = 2000
-_RECEIVE_CHUNK = 1 << 16
-_MAX_NOTES = 20
-_MAX_FRAMES = 6
+_MESSAGE_LIMIT = protocol.MESSAGE_LIMIT
+_MAX_NOTES = protocol.MAX_NOTES
+_MAX_FRAMES = protocol.MAX_FRAMES
 
 
-class Channel:
-    """Blocking, framed messages over the worker's end of a socket pair.
+def send(channel: Channel, message: dict) -> None:
+    """Send message; where its value cannot be sent (too deep, too large, a tensor NumPy cannot hold), say why instead.
 
-    Reads go into one reused buffer, as many bytes as have arrived: a request
-    usually takes a single recv, header and body together.
+    The worker measures what it sends as the grading process will: a value the
+    grader would refuse is refused here, in words, rather than read there as
+    garbage on the channel.
     """
+    try:
+        body = channel.encoder.encode(message)
+        codec.measure(body)
+        data = protocol.frame(body)
+    except Exception as exc:  # encoding runs student code (repr, tensor subclasses): anything may come out
+        data = protocol.frame(channel.encoder.encode(protocol.error_reply("unsendable", message=_unsendable(exc))))
+    channel.sock.sendall(data)
 
-    def __init__(self, sock: socket.socket, encoder: codec.Encoder, decoder: codec.Decoder) -> None:
-        self.sock = sock
-        self.encoder = encoder
-        self.decoder = decoder
-        self._inbox = bytearray()
-        self._chunk = bytearray(_RECEIVE_CHUNK)
 
-    def send(self, message: dict) -> None:
-        try:
-            body = self.encoder.encode(message)
-            data = codec.frame(body)
-        except (ValueError, TypeError, OverflowError) as exc:
-            fallback = {"ok": False, "error": {"kind": "unsendable", "message": str(exc)[:_MESSAGE_LIMIT]}}
-            data = codec.frame(self.encoder.encode(fallback))
-        self.sock.sendall(data)
-
-    def receive(self) -> dict | None:
-        """The next message; None once the grader has closed its end."""
-        inbox = self._inbox
-        while True:
-            if len(inbox) >= codec.HEADER_SIZE:
-                end = codec.HEADER_SIZE + codec.frame_length(bytes(inbox[:codec.HEADER_SIZE]))
-                if len(inbox) >= end:
-                    body = bytes(inbox[codec.HEADER_SIZE:end])
-                    del inbox[:end]
-                    return self.decoder.decode(body)
-            size = self.sock.recv_into(self._chunk)
-            if not size:
-                return None
-            inbox += memoryview(self._chunk)[:size]
+def _unsendable(exc: Exception) -> str:
+    text = str(exc)
+    if isinstance(exc, codec.DecodeError) and "levels deep" in text or isinstance(exc, ValueError) and "recursion" in text:
+        return f"it is nested too deeply (lists, tuples or dicts inside each other more than {codec.MAX_DEPTH} levels)"
+    if isinstance(exc, codec.DecodeError) and "values" in text:
+        return f"it holds more than {codec.MAX_ITEMS:,} values in lists, tuples and dicts; return an array instead"
+    if isinstance(exc, ValueError) and "larger than the channel allows" in text:
+        return f"it is larger than the {protocol.MAX_FRAME // (1024 * 1024)} MB the grader accepts"
+    return f"{type(exc).__name__}: {_safe_str(exc)}"
 
 
 class ObjectTable:
@@ -81,12 +69,27 @@ class ObjectTable:
     def register(self, obj: Any) -> codec.RemoteRef:
         ref_id = len(self._objects) + 1
         self._objects[ref_id] = obj
-        return codec.RemoteRef(ref_id, codec.type_name(obj, (self._module_name,)), codec.short_text(obj))
+        return codec.RemoteRef(ref_id, _kind_of(obj, self._module_name), codec.short_text(obj))
 
     def resolve(self, ref: codec.RemoteRef) -> Any:
         if ref.id not in self._objects:
             raise LookupError(f"unknown object reference {ref.id}")
         return self._objects[ref.id]
+
+
+def _kind_of(obj: Any, module_name: str) -> str:
+    """The type name a check shows; for a tensor the codec cannot carry, what kind it is."""
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(obj, torch.Tensor):
+        try:
+            if obj.device.type == "meta":
+                return "torch.Tensor on the meta device (it holds no values)"
+            if obj.layout != torch.strided:
+                return f"{str(obj.layout).removeprefix('torch.')} torch.Tensor"
+            return f"torch.Tensor of dtype {str(obj.dtype).removeprefix('torch.')}"
+        except Exception:  # a tensor subclass may raise anything
+            pass
+    return codec.type_name(obj, (module_name,))
 
 
 class Submission:
@@ -192,6 +195,8 @@ def _safe_str(exc: BaseException) -> str:
         text = str(exc)
     except BaseException:
         text = "<the error message could not be shown>"
+    if not isinstance(text, str):
+        return ""
     return text if len(text) <= _MESSAGE_LIMIT else text[: _MESSAGE_LIMIT - 3] + "..."
 
 
@@ -209,24 +214,28 @@ def student_frames(submission: Submission, exc: BaseException) -> list[dict]:
 
 
 def describe_exception(submission: Submission, exc: BaseException) -> dict:
-    return {
-        "kind": "raised",
-        "type": type(exc).__name__,
-        "mro": [cls.__name__ for cls in type(exc).__mro__],
-        "message": _safe_str(exc),
-        "frames": student_frames(submission, exc),
-    }
+    """The error reply for exc; it never raises, whatever the student did to traceback or linecache."""
+    try:
+        names = [str(cls.__name__)[:protocol.NAME_LIMIT] for cls in type(exc).__mro__[:32]]
+    except Exception:
+        names = ["BaseException"]
+    try:
+        frames = student_frames(submission, exc)
+    except Exception:
+        frames = []
+    return protocol.error_reply("raised", type=names[0], mro=names, message=_safe_str(exc), frames=frames)
 
 
 class Server:
     """Answers the grader's requests until the channel closes."""
 
     def __init__(self, channel: Channel, submission: Submission, table: ObjectTable,
-                 probes: dict[str, Any] | None = None) -> None:
+                 probes: dict[str, Any] | None = None, integrity: "Integrity | None" = None) -> None:
         self.channel = channel
         self.submission = submission
         self.table = table
         self.probes = probes or {}
+        self.integrity = integrity
 
     def serve(self) -> None:
         while True:
@@ -236,7 +245,7 @@ class Server:
                 return
             if request is None:
                 return
-            self.channel.send(self.answer(request))
+            send(self.channel, self.answer(request))
 
     def answer(self, request: dict) -> dict:
         op, on, path = request.get("op"), request.get("on"), list(request.get("path") or [])
@@ -246,20 +255,20 @@ class Server:
             if op == "probe":
                 probe = self.probes.get(request.get("name"))
                 if probe is None:
-                    return {"ok": False, "error": {"kind": "protocol", "message": f"no probe {request.get('name')!r}"}}
+                    return protocol.error_reply("protocol", message=f"no probe {request.get('name')!r}")
                 return self.call(lambda *args, **kwargs: probe(self.submission.module, *args, **kwargs), request)
             if op == "get":
-                return {"ok": True, "value": self.resolve(on, path)}
+                return protocol.value_reply(self.resolve(on, path), {})
             if op == "set" and path:
                 setattr(self.resolve(on, path[:-1]), path[-1], request.get("value"))
-                return {"ok": True, "value": None}
+                return protocol.value_reply(None, {})
             if op == "call":
                 return self.call(self.resolve(on, path), request)
         except _Missing as missing:
-            return {"ok": False, "error": {"kind": "missing", "name": missing.name, "owner": missing.owner}}
+            return protocol.error_reply("missing", name=missing.name, owner=missing.owner)
         except BaseException as exc:  # whatever student code raises is an answer, not our crash
-            return {"ok": False, "error": describe_exception(self.submission, exc)}
-        return {"ok": False, "error": {"kind": "protocol", "message": f"unknown operation {op!r}"}}
+            return describe_exception(self.submission, exc)
+        return protocol.error_reply("protocol", message=f"unknown operation {op!r}")
 
     def resolve(self, on: Any, path: list[str]) -> Any:
         value = self.submission.module if on is None else on
@@ -279,16 +288,18 @@ class Server:
         if "loops" in rules:
             args, kwargs = tracing.traced(args), {k: tracing.traced(v) for k, v in kwargs.items()}
         if rules:
-            with tracing.watching(rules) as recorders:
-                value = function(*args, **kwargs)
+            try:
+                with tracing.watching(rules) as recorders:
+                    value = function(*args, **kwargs)
+            finally:
+                tampered = self.integrity.broken() if self.integrity is not None else []
             trace = {rule: dict(r.operations) for rule, r in recorders.items() if r.operations}
+            for rule in rules if tampered else ():
+                trace.setdefault(rule, {})[protocol.TAMPERED] = 1
         else:
             value, trace = function(*args, **kwargs), {}
-        reply = {"ok": True, "value": tracing.untraced(value), "trace": trace}
-        if request.get("return_args"):
-            reply["args"] = tracing.untraced(args)
-            reply["kwargs"] = tracing.untraced(kwargs)
-        return reply
+        return protocol.value_reply(tracing.untraced(value), trace, tracing.untraced(args), tracing.untraced(kwargs),
+                                    bool(request.get("return_args")))
 
 
 class _Missing(Exception):
@@ -371,13 +382,13 @@ def rehearse() -> None:
         _defined_names(submission.module)
         probes = load_probes({"filename": "<rehearsal probes>", "source": _REHEARSAL_PROBES})
         table = ObjectTable("_rehearsal")
-        grader = Channel(grader_end, codec.Encoder(), codec.Decoder())
+        grader = Channel(grader_end)
         channel = Channel(worker_end, codec.Encoder(table.register), codec.Decoder(table.resolve))
         server = Server(channel, submission, table, probes)
 
         def exchange(request: dict) -> Any:  # each message is small enough to wait in the socket
             grader.send({"on": None, "args": [], "kwargs": {}, "seed": 1, **request})
-            channel.send(server.answer(channel.receive()))
+            send(channel, server.answer(channel.receive()))
             return grader.receive()
 
         x = numpy.arange(6.0).reshape(2, 3)
@@ -410,9 +421,13 @@ def rehearse() -> None:
             torch.set_rng_state(saved[2])
 
 
-def run(sock: socket.socket) -> None:
-    """Everything a worker does, from its configuration to the last answer."""
-    channel = Channel(sock, codec.Encoder(), codec.Decoder())  # a configuration is plain data
+def run(sock: socket.socket, scratch: str, quota: bool = False) -> None:
+    """Everything a worker does, from its configuration to the last answer.
+
+    scratch: the folder the zygote made for this worker; quota: whether it is a
+    size-limited tmpfs.
+    """
+    channel = Channel(sock)  # a configuration is plain data
     config = channel.receive()
     if not isinstance(config, dict) or config.get("kind") != "config":
         return
@@ -420,44 +435,92 @@ def run(sock: socket.socket) -> None:
     channel.encoder, channel.decoder = codec.Encoder(table.register), codec.Decoder(table.resolve)
     submission = Submission(config["module_name"], config["units"])
 
-    if isinstance(config.get("cpu"), int):
-        zygote.run_on({config["cpu"]})  # beside the grading process, which waits while this one works
-    os.chdir(config["scratch"])
+    os.chdir(scratch)
     os.environ.clear()
-    os.environ.update(config.get("env", {}))
+    os.environ.update({**config.get("env", {}), "HOME": scratch, "TMPDIR": scratch})
     sys.dont_write_bytecode = True
     threads = int(config.get("threads", 1))
     hooks.when_imported("torch", lambda: configure_torch(threads))
     policy = hardening.Policy(
-        scratch=config["scratch"],
+        scratch=scratch,
+        readable=tuple(config.get("readable", ())),
         protected=tuple(config.get("protected", ())),
         memory_bytes=config.get("memory_bytes"),
         file_bytes=config.get("file_bytes", 64 * 1024 * 1024),
+        cpu=config["cpu"] if isinstance(config.get("cpu"), int) else None,
     )
-    identity = config.get("identity")
-    protection = hardening.apply(policy, submission.filenames,
-                                 hardening.Identity(**identity) if isinstance(identity, dict) else None)
+    protection = hardening.apply(policy, submission.filenames, quota)
 
     parsed, notes = parse(submission)
     findings = staticscan.scan(parsed, config.get("rules", {}))
-    channel.send({
-        "kind": "analysis",
-        "protection": protection.describe(),
-        "findings": findings_data(findings),
-    })
+    channel.send(protocol.analysis_message(protection, findings_data(findings)))
 
     probes = load_probes(config.get("probes"))
+    integrity = Integrity(tracing, hooks) if config.get("rules") else None
+    hide_grader_modules()
     sys.modules[submission.module.__name__] = submission.module
     submission.module.__file__ = config["units"][0]["filename"] if config["units"] else None
     started = time.perf_counter()
     notes += run_units(submission)
-    channel.send({
-        "kind": "loaded",
-        "notes": notes,
-        "defined": _defined_names(submission.module),
-        "seconds": time.perf_counter() - started,
-    })
-    Server(channel, submission, table, probes).serve()
+    if integrity is not None and integrity.broken():
+        notes.append({"kind": "exception", "where": "",
+                      "text": "Your code changed the grader's own code while it loaded, so every function this "
+                              "exercise watches earns no points."})
+        integrity.tampered_at_load = True
+    send(channel, protocol.loaded_message(notes, _defined_names(submission.module), time.perf_counter() - started))
+    Server(channel, submission, table, probes, integrity).serve()
+
+
+class Integrity:
+    """Whether the modules that watch student code are still what they were before it ran.
+
+    Student code runs in the same process as the watching code, so it could
+    replace a function of the tracer and then compute as it likes. The worker
+    takes a fingerprint of those modules (every name they bind, every class's
+    attributes, every function's code) before the submission runs and checks
+    it after loading and after each watched call; a change takes the points of
+    every function the rule watches. A change undone before the call returns is
+    for the static reading to find (it looks for code reaching into modules).
+    """
+
+    _STATE = frozenset({"_recorder"})  # set and reset by the tracer itself while it watches
+
+    def __init__(self, *modules: types.ModuleType) -> None:
+        self.modules = modules
+        self.tampered_at_load = False
+        self.fingerprint = self._take()
+
+    def _take(self) -> tuple:
+        prints = []
+        for module in self.modules:
+            for name, value in sorted(vars(module).items()):
+                if name in self._STATE:
+                    continue
+                prints.append((module.__name__, name, id(value)))
+                if isinstance(value, type) and value.__module__ == module.__name__:
+                    prints.extend((name, key, id(item), id(getattr(item, "__code__", None)))
+                                  for key, item in sorted(vars(value).items()))
+                elif isinstance(value, types.FunctionType):
+                    prints.append((name, id(value.__code__), id(value.__defaults__), id(value.__kwdefaults__)))
+        return tuple(prints)
+
+    def broken(self) -> bool:
+        if self.tampered_at_load:
+            return True
+        try:
+            return self._take() != self.fingerprint
+        except Exception:  # a module's namespace made unreadable counts as changed
+            return True
+
+
+def hide_grader_modules() -> None:
+    """Take the grader's modules out of sys.modules before student code runs.
+
+    The worker keeps its own references; an import of any of them by student
+    code is then a real import, which the audit hook refuses.
+    """
+    for name in [n for n in sys.modules if n == "grader" or n.startswith("grader.")]:
+        del sys.modules[name]
 
 
 def findings_data(findings: dict[str, dict[str, list[staticscan.Finding]]]) -> dict[str, dict[str, list[dict]]]:

@@ -1,34 +1,33 @@
-"""The fork server that makes sandbox workers cheap.
+"""The fork server that makes sandbox workers cheap, in a world of its own.
 
 Started once per grading run in a fresh, isolated interpreter (``python -I``),
-it imports NumPy (and PyTorch when an assignment needs it) and the worker code,
-then forks one worker per request. A worker therefore costs a fork, not a new
-interpreter and a 1.5 s torch import. The zygote never sees student code, never
-imports the grading side or the reference solution, never initialises CUDA
-and forks from a single thread (a fork copies only the thread that calls it,
-so a library whose threads stayed behind could hang in the worker; OpenBLAS
-ends its own at a fork), so a forked worker starts clean. PyTorch's thread
-count is therefore set by each worker, not here: above one it starts a thread.
+it first leaves the host's namespaces (``layers.namespaces.isolate``: its own
+PID, mount, network, IPC and UTS namespaces, in a user namespace when the
+grader is not root), then imports NumPy (and PyTorch when an assignment needs
+it) and the worker code, and forks one worker per request. A worker therefore
+costs a fork, not a new interpreter and a 1.5 s torch import. The zygote never
+sees student code, never imports the grading side or the reference solution,
+never initialises CUDA and forks from a single thread (a fork copies only the
+thread that calls it, so a library whose threads stayed behind could hang in
+the worker; OpenBLAS ends its own at a fork), so a forked worker starts clean.
+PyTorch's thread count is therefore set by each worker, not here: above one
+it starts a thread.
 
 Before its first fork the zygote rehearses what every worker does, on sample
 code of its own (worker.rehearse), so that the caches and specialised bytecode
 that creates are inherited rather than rebuilt, and copied, by each worker.
 
-A spare worker is always forked ahead of time, so handing one out costs no
-fork: the spare sets up its channel and output pipe, then waits for its
-configuration on the channel. The grader receives the spare's ends of the
-channel and pipe with the reply, sends the configuration, and the zygote forks
-the next spare while the grader works. A zygote that will fork many workers
-(batch grading) also folds its memory into huge pages (compact_memory).
+A spare worker is always forked ahead of time, with its own scratch folder
+(a size-limited tmpfs where the zygote may mount), so handing one out costs no
+fork. The grader receives the spare's ends of the channel and output pipe (and
+a pidfd) with the reply, sends the configuration, and the zygote forks the
+next spare while the grader works. A zygote that will fork many workers (batch
+grading) also folds its memory into huge pages (compact_memory).
 
-In batch grading each grading process is pinned to a CPU; the zygote may use
-all the run's CPUs, and each worker moves to its grading process's CPU.
-
-Control protocol (one socket to the grader; requests answered in order):
-  {"op": "fork", "protected": [...], "scratch_root": str}   -> {"pid": int} + fds [channel, output]
-  {"op": "reap", "pid": int, "kill": bool, "wait": float}  -> {"status": int | None}
-  {"op": "kill", "pid": int}                               -> {} (reaped in the background)
-When the grader's end closes, the zygote kills its workers and exits.
+The zygote is the first process of its PID namespace: when it ends, however it
+ends, the kernel ends every worker. When the grader's end of the control
+channel closes, it kills its workers, removes every scratch folder and exits.
+The messages are ``protocol.ForkRequest``, ``ReapRequest`` and ``KillRequest``.
 """
 
 from __future__ import annotations
@@ -36,64 +35,36 @@ from __future__ import annotations
 import ctypes
 import gc
 import importlib
+import json
 import os
 import select
+import shutil
 import signal
 import socket
 import sys
 import time
 import traceback
 
-from grader.sandbox import codec
+from grader.sandbox import protocol
+from grader.sandbox.layers import identity, landlock, limits, namespaces
 
-_MAX_FDS = 4
 _COLLECT_SECONDS = 0.02  # how often killed workers are looked for while any has not died yet
 
 
-def send_message(sock: socket.socket, message: dict, fds: list[int] | tuple[int, ...] = ()) -> None:
-    data = codec.frame(codec.Encoder().encode(message))
-    if fds:
-        sent = socket.send_fds(sock, [data], list(fds))
-        data = data[sent:]
-    if data:
-        sock.sendall(data)
-
-
-def recv_message(sock: socket.socket) -> tuple[dict | None, list[int]]:
-    """The next message and any file descriptors sent with it; (None, []) at EOF."""
-    header, fds = bytearray(), []
-    while len(header) < codec.HEADER_SIZE:
-        data, new_fds, _flags, _addr = socket.recv_fds(sock, codec.HEADER_SIZE - len(header), _MAX_FDS)
-        fds.extend(new_fds)
-        if not data:
-            for fd in fds:
-                os.close(fd)
-            return None, []
-        header += data
-    length = codec.frame_length(bytes(header))
-    body = bytearray()
-    while len(body) < length:
-        chunk = sock.recv(length - len(body))
-        if not chunk:
-            return None, []
-        body += chunk
-    return codec.Decoder().decode(bytes(body)), fds
-
-
-def _start_worker(control: socket.socket, channel_fd: int, output_fd: int) -> None:
+def _start_worker(control: socket.socket, channel_fd: int, output_fd: int, scratch: str, quota: bool) -> None:
     """In the forked child: become a session leader, wire up fds, then serve as a worker."""
     status = 70
     try:
         os.setsid()
         from grader.sandbox import hardening, worker
 
-        hardening.die_with_parent()
+        identity.die_with_parent()
         control.detach()
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
         os.dup2(output_fd, 1)
         os.dup2(output_fd, 2)
-        keep = sorted({0, 1, 2, channel_fd, *hardening.shared_layer_fds()})
+        keep = sorted({0, 1, 2, channel_fd, *hardening.inherited_fds()})
         low = 3
         for fd in keep[3:]:
             os.closerange(low, fd)
@@ -101,7 +72,7 @@ def _start_worker(control: socket.socket, channel_fd: int, output_fd: int) -> No
         os.closerange(low, 1 << 16)
         for stream in (sys.stdout, sys.stderr):
             stream.reconfigure(line_buffering=True)
-        worker.run(socket.socket(fileno=channel_fd))
+        worker.run(socket.socket(fileno=channel_fd), scratch, quota)
         status = 0
     except BaseException:
         traceback.print_exc()
@@ -116,12 +87,13 @@ def _start_worker(control: socket.socket, channel_fd: int, output_fd: int) -> No
 class _Spare:
     """A forked worker waiting for its configuration, and the zygote's copies of its grader-side ends."""
 
-    def __init__(self, control: socket.socket) -> None:
+    def __init__(self, control: protocol.Channel, scratch: str, quota: bool) -> None:
         ours, theirs = socket.socketpair()
         read_end, write_end = os.pipe()
+        self.scratch, self.quota = scratch, quota
         self.pid = os.fork()
         if self.pid == 0:
-            _start_worker(control, theirs.fileno(), write_end)
+            _start_worker(control.sock, theirs.fileno(), write_end, scratch, quota)
         theirs.close()
         os.close(write_end)
         self.channel, self.output = ours, read_end
@@ -132,16 +104,30 @@ class _Spare:
         except ChildProcessError:
             return False
 
-    def hand_over(self, control: socket.socket) -> int:
-        send_message(control, {"pid": self.pid}, (self.channel.fileno(), self.output))
+    def hand_over(self, control: protocol.Channel) -> int:
+        pidfd = _pidfd(self.pid)
+        fds = (self.channel.fileno(), self.output) + ((pidfd,) if pidfd >= 0 else ())
+        reply: protocol.ForkReply = {"pid": self.pid, "scratch": self.scratch, "quota": self.quota,
+                                     "pidfd": pidfd >= 0}
+        control.send(dict(reply), fds)
         self.channel.close()
         os.close(self.output)
+        if pidfd >= 0:
+            os.close(pidfd)
         return self.pid
 
     def discard(self) -> None:
         _reap(self.pid, kill=True, wait=0)
         self.channel.close()
         os.close(self.output)
+
+
+def _pidfd(pid: int) -> int:
+    """A descriptor for the worker that the grading process can use whatever PID namespace it is in."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return -1
 
 
 def _reap(pid: int, kill: bool, wait: float) -> int | None:
@@ -185,7 +171,31 @@ def _kill(pid: int) -> None:
             pass
 
 
-def serve(control: socket.socket, preload: list[str], many: bool = False) -> None:
+class _Scratches:
+    """Each worker's own folder, made before its fork and removed once it has ended."""
+
+    def __init__(self, root: str, quota_bytes: int) -> None:
+        self.root = root
+        self.quota_bytes = quota_bytes
+        self.count = 0
+        self.by_pid: dict[int, str] = {}
+
+    def make(self) -> tuple[str, bool]:
+        self.count += 1
+        return namespaces.make_scratch(self.root, f"w{self.count}", namespaces.STATE.identity, self.quota_bytes)
+
+    def ended(self, pid: int) -> None:
+        path = self.by_pid.pop(pid, None)
+        if path is not None:
+            namespaces.remove_scratch(path)
+
+    def remove_all(self) -> None:
+        for pid in list(self.by_pid):
+            self.ended(pid)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def serve(control: protocol.Channel, preload: list[str], scratches: _Scratches, many: bool = False) -> None:
     """many: this zygote will fork many workers (batch grading); see the module's description."""
     failed = {}
     for name in preload:
@@ -196,7 +206,6 @@ def serve(control: socket.socket, preload: list[str], many: bool = False) -> Non
     from grader.sandbox import hardening, worker  # imported now so forks share them
 
     hardening.prepare()
-
     if "numpy" in sys.modules:
         import numpy.random  # noqa: F401  (NumPy 2 loads it lazily: 15 ms in every worker otherwise)
         try:
@@ -211,49 +220,59 @@ def serve(control: socket.socket, preload: list[str], many: bool = False) -> Non
     if many:
         compact_memory()
     gc.freeze()
-    send_message(control, {"pid": os.getpid(), "failed": failed})
+    hello: protocol.Hello = {"pid": os.getpid(), "failed": failed, "identity_note": namespaces.STATE.identity_note}
+    control.send(dict(hello))
     workers: set[int] = set()
     killed: set[int] = set()  # killed but perhaps not dead yet; their status is not wanted
-    spare = _Spare(control)
+    spare = _Spare(control, *scratches.make())
     try:
         while True:
             # Killed workers are collected as soon as they die, so none lingers as a zombie. They are
             # polled for rather than caught by SIGCHLD: a signal that lands just before a blocking
             # receive is only handled once the next request arrives, which may be never.
-            killed -= _reaped(killed)
-            if killed and not select.select([control], [], [], _COLLECT_SECONDS)[0]:
+            for pid in _reaped(killed):
+                killed.discard(pid)
+                scratches.ended(pid)
+            if killed and not select.select([control.sock], [], [], _COLLECT_SECONDS)[0]:
                 continue
-            message, fds = recv_message(control)
+            message, fds = control.receive_with_fds()
             if message is None:
                 break
             for fd in fds:
                 os.close(fd)
-            killed -= _reaped(killed)  # whatever ended before this request is collected before its answer
-            if message.get("op") == "fork":
+            for pid in _reaped(killed):  # whatever ended before this request is collected before its answer
+                killed.discard(pid)
+                scratches.ended(pid)
+            op = message.get("op")
+            if op == "fork":
                 if not spare.alive():
                     spare.discard()
-                    spare = _Spare(control)
+                    namespaces.remove_scratch(spare.scratch)
+                    spare = _Spare(control, *scratches.make())
+                scratches.by_pid[spare.pid] = spare.scratch
                 workers.add(spare.hand_over(control))
-                # for the spares to come
-                hardening.prepare(tuple(message.get("protected") or ()), message.get("scratch_root"))
-                spare = _Spare(control)  # the next one, while the grader works
-            elif message.get("op") == "kill":
+                spare = _Spare(control, *scratches.make())  # the next one, while the grader works
+            elif op == "kill":
                 pid = int(message["pid"])
                 workers.discard(pid)
                 killed.add(pid)
                 _kill(pid)
-                send_message(control, {})
-            elif message.get("op") == "reap":
+                control.send({})
+            elif op == "reap":
                 pid = int(message["pid"])
                 status = _reap(pid, bool(message.get("kill")), float(message.get("wait", 0)))
                 workers.discard(pid)
-                send_message(control, {"status": status})
+                scratches.ended(pid)
+                reply: protocol.ReapReply = {"status": status}
+                control.send(dict(reply))
             else:
-                send_message(control, {"error": f"unknown operation {message.get('op')!r}"})
+                control.send({"error": f"unknown operation {op!r}"})
     finally:
         spare.discard()
+        namespaces.remove_scratch(spare.scratch)
         for pid in workers | killed:
             _reap(pid, kill=True, wait=0)
+        scratches.remove_all()
 
 
 _MADV_COLLAPSE = 25  # Linux 6.1+
@@ -290,24 +309,24 @@ def compact_memory() -> None:
             madvise(start, end - start, _MADV_COLLAPSE)  # refused (thread stacks, old kernels): left as it is
 
 
-def run_on(cpus: set[int]) -> None:
-    """Keep this process on cpus, where the platform allows it (Linux); elsewhere nothing changes."""
-    if hasattr(os, "sched_setaffinity"):
-        try:
-            os.sched_setaffinity(0, cpus)
-        except OSError:  # a CPU that is not ours (any more): stay where we are
-            pass
-
-
 def main(argv: list[str] | None = None) -> None:
+    """argv: the control socket's descriptor, then the options as JSON (see client.ForkServer.launch)."""
     argv = sys.argv[1:] if argv is None else argv
-    control = socket.socket(fileno=int(argv[0]))
-    preload = [name for name in (argv[1] if len(argv) > 1 else "").split(",") if name]
-    spread = {int(cpu) for cpu in (argv[2] if len(argv) > 2 else "").split(",") if cpu}
-    if spread:  # started by a grading process pinned to one CPU: the zygote may use all the run's CPUs
-        run_on(spread)
+    control_fd = int(argv[0])
+    options = json.loads(argv[1])
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    serve(control, preload, many=len(argv) > 3 and argv[3] == "many")
+    if options.get("spread"):  # started by a grading process pinned to one CPU: the zygote may use all the run's CPUs
+        limits.run_on(set(options["spread"]))
+    who = options.get("identity")
+    wanted = identity.Identity(**who) if isinstance(who, dict) else None
+    scratch_root = options["scratch_root"]
+    namespaces.isolate(wanted, landlock.runtime_roots(), (scratch_root,), close_in_parent=(control_fd,))
+    control = protocol.Channel(socket.socket(fileno=control_fd))
+    scratches = _Scratches(scratch_root, int(options.get("disk_bytes", 0)))
+    try:
+        serve(control, list(options.get("preload", ())), scratches, many=bool(options.get("many")))
+    finally:
+        scratches.remove_all()
 
 
 if __name__ == "__main__":
