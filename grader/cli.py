@@ -15,6 +15,7 @@ is done whatever the score: the platform reads the score from the files.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -28,6 +29,7 @@ from grader.errors import GraderError, UsageError
 from grader.model import LoadNote, SubmissionReport
 from grader.report import classroom50, github, gradescope, jsonreport, junit, text
 from grader.report.jsonreport import write_atomic
+from grader.sandbox.isolation import PROFILES
 from grader.submission import choose, locate, unchanged_templates
 
 FORMATS = ("text", "json", "gradescope", "classroom50", "github", "junit")
@@ -71,6 +73,9 @@ def _grade_parser() -> argparse.ArgumentParser:
     parser.add_argument("--course", type=Path, metavar="DIR", help="course folder (default: found from here)")
     parser.add_argument("--only", action="append", default=[], metavar="NAME",
                         help="run only this check, or the checks of this function (repeatable)")
+    parser.add_argument("--require-isolation", choices=sorted(PROFILES), metavar="PROFILE",
+                        help="refuse to grade unless the sandbox holds the layers PROFILE needs "
+                             f"({', '.join(sorted(PROFILES))}; the platform autograders use theirs)")
     parser.add_argument("--no-color", action="store_true", help="plain text even on a terminal")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
@@ -131,7 +136,7 @@ def _grade_from_args(args: argparse.Namespace) -> SubmissionReport:
                                          only=tuple(args.only))
     notes = (LoadNote("file", path.name, remark),) if remark else ()
     return grade(assignment, path, seed=args.seed, device=args.device, shown_as=_shown(path), notes=notes,
-                 only=tuple(args.only))
+                 only=tuple(args.only), require=args.require_isolation)
 
 
 def _write(report: SubmissionReport, args: argparse.Namespace) -> None:
@@ -277,6 +282,24 @@ def run_classroom50(argv: list[str]) -> int:
     return ExitCode.OK
 
 
+def run_doctor(argv: list[str]) -> int:
+    from grader import doctor
+
+    parser = argparse.ArgumentParser(
+        prog="grade doctor",
+        description="Start the sandbox as grading does, try what a determined student would, and say which "
+                    "isolation layers hold on this machine for this user and what each stops.",
+        epilog="Exit status: 0 student code is isolated here, 1 it is not.")
+    parser.add_argument("--json", action="store_true", help="print the findings as JSON")
+    args = parser.parse_args(argv)
+    diagnosis = doctor.diagnose()
+    if args.json:
+        print(json.dumps(doctor.to_data(diagnosis), indent=2))
+    else:
+        print(doctor.render(diagnosis, max(60, shutil.get_terminal_size().columns)), end="")
+    return ExitCode.OK if diagnosis.isolated else ExitCode.POINTS_LOST
+
+
 def run_make_notebook(argv: list[str]) -> int:
     from grader import notebooks
 
@@ -289,6 +312,7 @@ COMMANDS = {
     "gradescope": run_gradescope,
     "classroom50": run_classroom50,
     "make-notebook": run_make_notebook,
+    "doctor": run_doctor,
 }
 
 

@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Literal
 
+from grader.untrusted import clean_name, clean_text
+
 SCHEMA_VERSION = 1
 
 Status = Literal["passed", "failed", "error", "timeout"]
@@ -67,6 +69,9 @@ class CheckResult:
             raise ValueError(f"unknown status {self.status!r}")
         if not 0 <= self.score <= self.max_score:
             raise ValueError(f"score {self.score} outside [0, {self.max_score}] for {self.name}")
+        # Where text enters the result model: whatever part of it student code chose, every writer may
+        # assume it holds no control sequences and has a bounded length.
+        _clean(self, message=MESSAGE_CHARS, details=DETAILS_CHARS, output=OUTPUT_CHARS)
 
     @property
     def passed(self) -> bool:
@@ -88,6 +93,9 @@ class LoadNote:
     kind: Literal["dropped", "syntax_error", "exception", "fatal", "file"]
     where: str
     text: str
+
+    def __post_init__(self) -> None:
+        _clean(self, where=-300, text=MESSAGE_CHARS)
 
 
 @dataclass(frozen=True)
@@ -123,6 +131,9 @@ class SubmissionReport:
     isolation: tuple[IsolationLayer, ...] = ()
     schema_version: int = field(default=SCHEMA_VERSION)
 
+    def __post_init__(self) -> None:
+        _clean(self, submission=-300)  # a file or folder name, which a student chose
+
     @property
     def score(self) -> float:
         return _points(r.score for r in self.results)
@@ -137,6 +148,20 @@ class SubmissionReport:
 
     def count(self, status: Status) -> int:
         return sum(1 for r in self.results if r.status == status)
+
+
+MESSAGE_CHARS = 4000
+DETAILS_CHARS = 20000
+OUTPUT_CHARS = 4000
+
+
+def _clean(result: object, **limits: int) -> None:
+    """Clean the named text fields of a frozen result in place (a negative limit: one line)."""
+    for name, limit in limits.items():
+        value = getattr(result, name)
+        cleaned = clean_text(value, limit) if limit > 0 else clean_name(value, -limit)
+        if cleaned != value:
+            object.__setattr__(result, name, cleaned)
 
 
 def _points(values) -> float:

@@ -25,7 +25,7 @@ from typing import Any, Literal, TypedDict
 
 from grader.sandbox import codec
 from grader.sandbox.codec import DecodeError, RemoteRef
-from grader.sandbox.untrusted import clean_name, clean_text
+from grader.untrusted import clean_name, clean_text
 
 MAX_FRAME = 64 * 1024 * 1024
 _HEADER = struct.Struct(">I")
