@@ -24,7 +24,7 @@ import traceback
 import types
 from typing import Any
 
-from grader.sandbox import codec, hardening, hooks, staticscan, tracing, zygote
+from grader.sandbox import codec, hardening, hooks, ipython_shim, staticscan, tracing, zygote
 
 _MESSAGE_LIMIT = 2000
 _RECEIVE_CHUNK = 1 << 16
@@ -449,6 +449,8 @@ def run(sock: socket.socket) -> None:
     probes = load_probes(config.get("probes"))
     sys.modules[submission.module.__name__] = submission.module
     submission.module.__file__ = config["units"][0]["filename"] if config["units"] else None
+    if any(unit["label"] for unit in config["units"]):  # notebook cells: display, get_ipython as in Jupyter
+        ipython_shim.install(submission.module.__dict__)
     started = time.perf_counter()
     notes += run_units(submission)
     channel.send({
