@@ -72,11 +72,17 @@ def curves_chart(result: CheckResult) -> str:
     return f"<figure>{chart}</figure>" if chart else ""
 
 
-def render(report: SubmissionReport, back: str | None = "summary/index.html") -> str:
-    """The student's page; back: where the link back (to the class summary) points, or None for no link."""
+def render(report: SubmissionReport, back: str | None = "summary/index.html", notebook: str | None = None) -> str:
+    """The student's page.
+
+    back: where the link back (to the class summary) points, or None for no link;
+    notebook: the feedback notebook's page (results beside the student's cells), if there is one.
+    """
     view_ = view(report)
     body = [f'<nav><a href="{escape(back)}">&larr; Class summary</a></nav>'] if back else []
     body += [f"<h1>{escape(view_.heading)}</h1>", f"<p><strong>{escape(view_.total)}</strong></p>"]
+    if notebook:
+        body.append(f'<p><a href="{escape(notebook)}">Your notebook with these results beside its cells</a></p>')
     if view_.problem:
         body.append(f'<p class="problem">{message(view_.problem)}</p>')
     if view_.notes:
