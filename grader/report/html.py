@@ -19,9 +19,10 @@ h1{font-size:1.6em;overflow-wrap:anywhere}h2{margin-top:1.6em}h3{margin-top:1.4e
 nav{font-size:.95em;margin-bottom:.5em}a{color:#0969da}
 .scroll{overflow-x:auto;max-width:100%}
 table{border-collapse:collapse;margin:.5em 0}td,th{padding:.3em .6em;border-bottom:1px solid #d0d7de;text-align:left;
-vertical-align:top}td{overflow-wrap:anywhere}th{background:#f6f8fa;white-space:nowrap}
+vertical-align:top}td{overflow-wrap:anywhere}th{background:#f6f8fa}td code{overflow-wrap:normal}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .passed{color:#1a7f37;font-weight:600}.failed,.error{color:#cf222e;font-weight:600}.timeout{color:#9a6700;font-weight:600}
+.passed,.failed,.error,.timeout{white-space:nowrap}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.9em;background:#eff1f3;
 padding:.1em .3em;border-radius:4px;overflow-wrap:anywhere}
 pre{background:#f6f8fa;padding:.6em;overflow-x:auto;white-space:pre}
