@@ -191,3 +191,15 @@ def test_an_import_failing_in_a_py_file_costs_only_its_own_names():
                                              "(this statement did not finish)")]
     [found] = failed_imports.failed_imports(units, notes)
     assert (found.lost, found.cell, found.statement) == ({"nh"}, False, "import not_here as nh")
+
+
+def test_ipython_is_imported_only_to_read_a_notebook(tmp_path):
+    import subprocess
+    import sys
+
+    probe = ("import sys; from pathlib import Path; from grader.submission import read; "
+             "read(Path(sys.argv[1])); print('IPython' in sys.modules)")
+    notebook = write_notebook(tmp_path / "hw.ipynb", "x = 1")
+    for path, expected in ((COURSE / "examples" / "assignment2" / "full_marks.py", "False"), (notebook, "True")):
+        done = subprocess.run([sys.executable, "-c", probe, str(path)], capture_output=True, text=True, check=True)
+        assert done.stdout.strip() == expected, path
