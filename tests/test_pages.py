@@ -166,3 +166,30 @@ def test_the_terminal_gets_no_control_sequences_from_student_text():
     assert "\x1b[2J" not in out and "\x1b]52" not in out and "\x9b" not in out and "\x00" not in out and "\r" not in out
     assert "Score: 9/9" in out.split("boom", 1)[1]  # still there, on a line of its own, as plain text
     assert "\x1b[31mERROR\x1b[0m" in out  # the writer's own colour stays
+
+
+def test_the_feedback_notebook_puts_each_functions_results_after_its_cell():
+    import nbformat
+    import pytest
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_markdown_cell("Notes <script>alert(1)</script>"),
+                      nbformat.v4.new_code_cell("import numpy as np"),
+                      nbformat.v4.new_code_cell("def f(x):\n    return x", outputs=[nbformat.v4.new_output(
+                          "display_data", {"text/html": "<iframe src=x></iframe>"})]),
+                      nbformat.v4.new_code_cell("%%time\nclass g:\n    pass")]
+    from grader.report import notebook as feedback_notebook
+
+    annotated = feedback_notebook.annotated(CLASS["bob"], notebook)
+    kinds = [(c.cell_type, c.source.splitlines()[2] if c.source.startswith("<div") else c.source[:12])
+             for c in annotated.cells]
+    assert kinds[1:] == [("markdown", "Notes &lt;sc"), ("code", "import numpy"), ("code", "def f(x):\n  "),
+                         ("markdown", "- **ERROR** 0/1 f\\_values works\\"), ("code", "%%time\nclass"),
+                         ("markdown", "- **FAIL** 0/1 g\\_train works\\")]
+    assert all(not c.get("outputs") for c in annotated.cells if c.cell_type == "code")
+    assert "| `w1` | `0.82` | `-0.82` | 2 | the sign is flipped |" in annotated.cells[-1].source
+    assert "f raised NameError (at line 3)." in annotated.cells[4].source  # hidden: the brief message only
+    pytest.importorskip("nbconvert")
+    page = Page(feedback_notebook.render(CLASS["bob"], notebook, back="bob.html"))
+    assert page.scripts == 0 and page.links[0] == ("bob.html", "← Feedback page")
+    assert "Parameter" in [cell for table in page.tables for row in table for cell in row]

@@ -128,7 +128,7 @@ def _result_lines(result: CheckResult, problem: str) -> list[str]:
         lines[0] += "\\"  # a line break inside the item
         lines.append("  " + markdown.message(result.message).replace("\n", "\n  "))
     if result.diagnosis and result.visibility == "visible":
-        lines += [""] + ["  " + row for row in markdown.diagnosis_table(result.diagnosis)] + [""]
+        lines += [""] + markdown.diagnosis_table(result.diagnosis) + [""]  # a table is not read inside a list
     return lines
 
 
