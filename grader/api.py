@@ -19,7 +19,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable
 
-from grader import seeds
+from grader import failed_imports, seeds
 from grader.checks import CheckSpec
 from grader.course import Assignment
 from grader.errors import SpecError, UsageError
@@ -129,6 +129,7 @@ def grade(assignment: Assignment, path: Path, *, seed: int | None = None, device
             session.take_output()  # printed while loading: not any check's output
             load_notes = loaded.notes
             results = _run(checks, session, loaded.findings, assignment, seed, secret, devices, reference)
+            results = list(failed_imports.link(results, submission.units, load_notes))
     finally:
         if session is not None:
             session.close()

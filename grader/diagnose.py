@@ -23,6 +23,7 @@ import numpy as np
 
 from grader.compare import as_number, assert_same
 from grader.errors import CheckFailed
+from grader.model import DiagnosisRow
 
 # How close a hypothesis must fit: the student's numbers come from the same
 # formula in float64, so a real match is exact to rounding.
@@ -160,11 +161,14 @@ def require_parameters(entries: list[Entry], *, what: str, wording: Mapping[str,
     shared = {mistake(e) for e in wrong}
     if len(wrong) > 1 and len(shared) == 1 and None not in shared:
         summary += f" All of them: {shared.pop()}."
-    rows = []
+    rows, table = [], []
     for entry in wrong:
-        error = "" if entry.relative_error == float("inf") else f", relative error {entry.relative_error:.3g}"
+        finite = entry.relative_error != float("inf")
+        error = f", relative error {entry.relative_error:.3g}" if finite else ""
         rows.append(f"{entry.name}: expected {_value(entry.expected)}, got {_value(entry.actual)}{error}")
-    raise CheckFailed(summary, "\n".join(rows))
+        table.append(DiagnosisRow(entry.name, _value(entry.expected), _value(entry.actual),
+                                  entry.relative_error if finite else None, mistake(entry) or ""))
+    raise CheckFailed(summary, "\n".join(rows), diagnosis=tuple(table))
 
 
 def require_close(actual: Any, expected: Any, *, what: str, rtol: float | None = None, atol: float | None = None,

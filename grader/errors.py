@@ -34,12 +34,15 @@ class CheckFailed(Exception):
         expected values, so it can be shown for hidden checks too.
     details: the specifics (where, expected, actual); shown with the summary for
         visible checks and kept for staff only for hidden ones.
+    diagnosis: the same specifics parameter by parameter
+        (``grader.model.DiagnosisRow``), for a table in visible checks' feedback.
     """
 
-    def __init__(self, summary: str, details: str = "") -> None:
+    def __init__(self, summary: str, details: str = "", diagnosis: tuple = ()) -> None:
         super().__init__(summary)
         self.summary = summary
         self.details = details
+        self.diagnosis = tuple(diagnosis)
 
     def __str__(self) -> str:
         return f"{self.summary} {self.details}".strip()

@@ -23,10 +23,33 @@ STATUSES: tuple[Status, ...] = ("passed", "failed", "error", "timeout")
 
 @dataclass(frozen=True)
 class Curve:
-    """A series a check wants people to see, such as a loss per epoch."""
+    """A series a check wants people to see, such as a loss per epoch.
+
+    x_label: what the horizontal axis counts ("epoch"); x_step: how much of it
+    lies between two values, the first value being at 0.
+    """
 
     label: str
     values: tuple[float, ...]
+    x_label: str = ""
+    x_step: float = 1.0
+
+
+@dataclass(frozen=True)
+class DiagnosisRow:
+    """One parameter of a wrong answer, compared with what was expected.
+
+    expected, actual: the values as shown to people (already formatted, short).
+    relative_error: |actual - expected| / |expected|; None when it cannot be
+        computed (a missing value, a wrong shape).
+    mistake: the likely mistake behind the difference, or "" when none fits.
+    """
+
+    parameter: str
+    expected: str
+    actual: str
+    relative_error: float | None
+    mistake: str = ""
 
 
 @dataclass(frozen=True)
@@ -49,6 +72,9 @@ class CheckResult:
     seconds: wall time the check took, grading overhead included.
     curves: series to draw beside each other (the student's loss and the
         reference's); kept for visible checks only.
+    diagnosis: the wrong parameters one by one, when the check compared
+        several (a table in the feedback); kept for visible checks only, since
+        it shows expected values. The message then holds only the summary.
     """
 
     name: str
@@ -63,6 +89,7 @@ class CheckResult:
     output: str = ""
     seconds: float = 0.0
     curves: tuple[Curve, ...] = ()
+    diagnosis: tuple[DiagnosisRow, ...] = ()
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:

@@ -1,18 +1,34 @@
-"""Notebook twins of the student templates.
+"""Notebooks: their twins of the student templates, and their cells as Jupyter runs them.
 
-Each template is written once, as a .py file in the "percent" format
+Twins. Each template is written once, as a .py file in the "percent" format
 (``# %%`` starts a code cell, ``# %% [markdown]`` a text cell), and its .ipynb
 twin is generated from it, so the two cannot drift apart:
 
     grade make-notebook assignments/assignment2/assignment2.py
+
+Cells. A submitted notebook's code cells become the units a sandbox worker
+runs, in notebook order, turned into Python by IPython's own input transformer
+(what Jupyter's kernel runs on every cell): magics become
+``get_ipython().run_line_magic(...)`` calls and so on, which the worker's
+stand-in for ``get_ipython()`` (``grader.sandbox.ipython_shim``) carries out
+where that makes sense while grading. Cell magics whose body is Python
+(``%%time``, ``%%capture``, ...) keep that body as code, so line numbers and the
+static scan see it. What does not run as it would in Jupyter (shell commands,
+installs, other languages) is listed as a note. This runs in the grading
+process over text only; nothing here executes the student's code.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
+from typing import Any
 
 import nbformat
+
+from grader.model import LoadNote
+from grader.sandbox.session import Unit
 
 _MARKER = re.compile(r"^# %%(?P<markdown> \[markdown\])?\s*$")
 
@@ -63,3 +79,135 @@ def main(argv: list[str]) -> int:
     for name in argv:
         print(f"wrote {write_twin(Path(name))}")
     return 0
+
+
+# --- cells as Jupyter runs them ---------------------------------------------------
+
+# Cell magics whose body is Python that runs in the notebook's namespace. The body
+# stays code here; %%timeit runs it once (Jupyter runs it many times, in a scope
+# of its own, and keeps none of its names: see the README).
+_PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug"})
+# Cell magics that only show their body, or that the stand-in carries out.
+_QUIET_CELL_MAGICS = frozenset({"html", "HTML", "markdown", "latex", "javascript", "js", "svg", "SVG", "writefile"})
+# Line magics that change nothing a check could see, or that the stand-in
+# carries out (time, timeit, env, pwd): no note.
+_QUIET_LINE_MAGICS = frozenset({
+    "matplotlib", "config", "load_ext", "reload_ext", "unload_ext", "autoreload", "aimport", "precision",
+    "pprint", "xmode", "colors", "time", "timeit", "pinfo", "pinfo2", "pdef", "pdoc", "psource", "pfile",
+    "who", "whos", "who_ls", "lsmagic", "magic", "quickref", "history", "pwd", "page", "automagic", "autocall",
+    "doctest_mode", "alias_magic", "notebook", "clear", "tb", "env", "autosave", "recall", "rerun"})
+_INSTALL_MAGICS = frozenset({"pip", "conda", "mamba", "micromamba", "uv"})
+_SHELL_MAGICS = frozenset({"sx", "system", "bash", "sh", "script", "cd", "killbgscripts", "ls", "cat", "mkdir",
+                           "rm", "cp", "mv", "less", "more", "man", "rmdir", "ldir", "lf", "lk", "ll", "lx"})
+_SHOWN = 120  # characters of a magic's line quoted in a note
+
+
+def cell_units(notebook: Any, filename: str) -> tuple[list[Unit], list[LoadNote]]:
+    """The notebook's code cells as units in notebook order, numbered as Jupyter shows them (from 1)."""
+    units, notes = [], []
+    for number, cell in enumerate(notebook.get("cells", []), start=1):
+        if cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        if isinstance(source, list):
+            source = "".join(source)
+        label = f"cell {number}"
+        python, skipped = cell_to_python(str(source))
+        notes += [LoadNote("dropped", f"{label}, line {line}", text) for line, text in skipped]
+        units.append(Unit(label, f"{filename} [{label}]", python))
+    return units, notes
+
+
+def cell_to_python(source: str) -> tuple[str, list[tuple[int, str]]]:
+    """The Python that Jupyter runs for a cell, and (line, note) for what will not run as it does there.
+
+    Line numbers stay those of the cell as the student sees it.
+    """
+    lines = source.splitlines(keepends=True)
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is not None and lines[first].startswith("%%"):
+        header = lines[first].strip()
+        name, _, argument = header[2:].partition(" ")
+        if name in _PYTHON_CELL_MAGICS:
+            body, notes = cell_to_python("".join(lines[first + 1:]))
+            start = _header_stand_in(name, argument.strip())
+            return "\n" * first + start + "\n" + body, [(line + first + 1, text) for line, text in notes]
+    python = _transform(source)
+    return python, _notes(python)
+
+
+def _transform(source: str) -> str:
+    from IPython.core.inputtransformer2 import TransformerManager  # 0.15 s, paid only for notebooks
+
+    try:
+        python = TransformerManager().transform_cell(source)
+    except Exception:  # IPython could not read it: the worker reports the syntax error with its line
+        return source
+    # Jupyter drops a cell's leading blank lines; keep them, so line numbers are the student's.
+    blank = len(source) - len(source.lstrip("\n \t\r"))
+    leading = source[:blank].count("\n") if blank < len(source) else 0
+    return "\n" * leading + python
+
+
+def _header_stand_in(magic: str, argument: str) -> str:
+    """The line that takes the place of a Python cell magic's header."""
+    target = next((word for word in argument.split() if not word.startswith("-")), "")
+    if magic == "capture" and target.isidentifier():  # `%%capture out` keeps what it captured in out
+        return f"{target} = get_ipython().captured_output()"
+    return "pass"
+
+
+def _notes(python: str) -> list[tuple[int, str]]:
+    try:
+        tree = ast.parse(python)
+    except (SyntaxError, ValueError):
+        return []  # the cell will not run at all, and the worker says why
+    notes = []
+    for node in ast.walk(tree):
+        call = _magic_call(node)
+        if call is not None:
+            text = _note(*call)
+            if text:
+                notes.append((node.lineno, text))
+    return sorted(notes)
+
+
+def _magic_call(node: ast.AST) -> tuple[str, list[str]] | None:
+    """(method, string arguments) of a ``get_ipython().method('...', ...)`` call."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+        return None
+    owner = node.func.value
+    if not (isinstance(owner, ast.Call) and isinstance(owner.func, ast.Name) and owner.func.id == "get_ipython"):
+        return None
+    strings = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+    return node.func.attr, strings
+
+
+def _quote(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."
+
+
+def _note(method: str, arguments: list[str]) -> str:
+    first = arguments[0] if arguments else ""
+    if method in ("system", "getoutput"):
+        return f"skipped `!{_quote(first)}`: shell commands do not run when grading"
+    if method == "run_line_magic":
+        name, line = first, arguments[1] if len(arguments) > 1 else ""
+        shown = f"`%{_quote(f'{name} {line}'.strip())}`"
+        if name in _QUIET_LINE_MAGICS:
+            return ""
+        if name.startswith("%"):
+            return (f"{shown} is not on the first line of its cell, so Jupyter stops the cell there too: "
+                    "a cell magic must begin its cell")
+        if name in _INSTALL_MAGICS:
+            return f"skipped {shown}: nothing can be installed while grading; only the course's packages are there"
+        if name in _SHELL_MAGICS:
+            return f"skipped {shown}: shell commands do not run when grading"
+        return f"skipped {shown}: this IPython command does not run when grading"
+    if method == "run_cell_magic":
+        if first in _QUIET_CELL_MAGICS:
+            return ""
+        return (f"skipped the whole cell: it starts with `%%{_quote(first)}`, so it is not Python "
+                "and does not run when grading")
+    return ""

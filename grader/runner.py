@@ -35,9 +35,13 @@ class Evidence:
     def __init__(self) -> None:
         self.curves: list[Curve] = []
 
-    def curve(self, label: str, values) -> None:
-        """A series to draw beside the check's other curves, on one scale."""
-        self.curves.append(Curve(label, tuple(float(v) for v in values)))
+    def curve(self, label: str, values, *, x_label: str = "", x_step: float = 1.0) -> None:
+        """A series to draw beside the check's other curves, on one scale.
+
+        x_label, x_step: what the horizontal axis counts ("epoch") and how much
+        of it lies between two values (a loss every 10 epochs: 10).
+        """
+        self.curves.append(Curve(label, tuple(float(v) for v in values), x_label, float(x_step)))
 
 
 @dataclass(frozen=True)
@@ -95,7 +99,9 @@ def classify(spec: CheckSpec, outcome: Outcome, gates: dict[str, Gate]) -> Check
             details = outcome.fault.explain()
     elif outcome.failure is not None:
         status = "failed"
-        if visible:
+        if visible and outcome.failure.diagnosis:  # the rows go into a table, not the message
+            message = outcome.failure.summary
+        elif visible:
             message = f"{outcome.failure.summary} {outcome.failure.details}".strip()
         else:
             message, details = outcome.failure.summary, outcome.failure.details
@@ -124,6 +130,7 @@ def classify(spec: CheckSpec, outcome: Outcome, gates: dict[str, Gate]) -> Check
         output=_shown_output(outcome) if visible else "",
         seconds=round(outcome.seconds, 4),
         curves=outcome.curves if visible else (),
+        diagnosis=outcome.failure.diagnosis if visible and outcome.failure is not None else (),
     )
 
 

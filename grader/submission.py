@@ -1,17 +1,13 @@
 """Finding and reading a submission: a .py file, a notebook, or a folder.
 
 Reading never runs student code. A notebook becomes one unit per code cell,
-with IPython magics and shell lines replaced by ``pass`` (so line numbers and
-indentation stay as the student wrote them) and listed in the report. A file
+turned into Python as Jupyter does it (``grader.notebooks.cell_units``). A file
 that cannot be read at all is not a usage error: it is the student's result.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
-import re
-import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -22,10 +18,6 @@ from grader.sandbox.session import Unit
 
 MAX_SOURCE_BYTES = 5 * 1024 * 1024
 MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
-# Cell magics whose body is ordinary Python that should still run.
-_TRANSPARENT_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug"})
-# `files = !ls` and `t = %timeit -o f()`: the name is kept (as None), the command dropped.
-_ASSIGNED_MAGIC = re.compile(r"^(?P<target>[A-Za-z_][\w.]*(\s*,\s*[A-Za-z_][\w.]*)*)\s*=\s*[!%]")
 
 
 @dataclass(frozen=True)
@@ -156,6 +148,8 @@ def _decode(path: Path, data: bytes) -> str | Submission:
 def _read_notebook(path: Path) -> Submission:
     import nbformat
 
+    from grader.notebooks import cell_units
+
     text = _read_text(path, MAX_NOTEBOOK_BYTES)
     if isinstance(text, Submission):
         return text
@@ -165,72 +159,5 @@ def _read_notebook(path: Path) -> Submission:
         return Submission(path, (), problem=(
             f"{path.name} could not be read as a Jupyter notebook ({type(exc).__name__}). "
             "Open it in Jupyter, save it, and submit again."))
-    units, notes = [], []
-    for number, cell in enumerate(notebook.get("cells", []), start=1):
-        if cell.get("cell_type") != "code":
-            continue
-        source = cell.get("source", "")
-        if isinstance(source, list):
-            source = "".join(source)
-        label = f"cell {number}"
-        cleaned, dropped = strip_magics(str(source))
-        notes.extend(LoadNote("dropped", f"{label}, line {line}", text) for line, text in dropped)
-        if cleaned is not None:
-            units.append(Unit(label, f"{path.name} [{label}]", cleaned))
+    units, notes = cell_units(notebook, path.name)
     return Submission(path, tuple(units), tuple(notes))
-
-
-def strip_magics(source: str) -> tuple[str | None, list[tuple[int, str]]]:
-    """source with IPython-only lines replaced by ``pass``; None when the whole cell is skipped.
-
-    Also returns (line, text) for each line that was dropped.
-    """
-    lines = source.splitlines()
-    dropped: list[tuple[int, str]] = []
-    first = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if first is not None and lines[first].lstrip().startswith("%%"):
-        header = lines[first].strip()
-        magic = header[2:].split(maxsplit=1)
-        if not magic or magic[0] not in _TRANSPARENT_CELL_MAGICS:
-            return None, [(first + 1, f"skipped the whole cell: it starts with {header}, so it is not Python")]
-        lines[first] = "pass"
-        dropped.append((first + 1, _skipped(header)))
-        source = "\n".join(lines) + ("\n" if source.endswith("\n") else "")
-    starts = _statement_starts(source)
-    lines = source.splitlines()
-    for index, line in enumerate(lines):
-        stripped = line.lstrip()
-        is_magic = stripped.startswith(("%", "!")) or (stripped.endswith("?") and "#" not in stripped)
-        assigned = _ASSIGNED_MAGIC.match(stripped)
-        if (is_magic or assigned) and (starts is None or index + 1 in starts):
-            indent = line[: len(line) - len(stripped)]
-            lines[index] = f"{indent}{assigned['target']} = None" if assigned else f"{indent}pass"
-            dropped.append((index + 1, _skipped(stripped)))
-    return "\n".join(lines) + ("\n" if source.endswith("\n") else ""), dropped
-
-
-def _skipped(line: str) -> str:
-    return f"skipped `{line}`: IPython commands and shell lines do not run when grading"
-
-
-def _statement_starts(source: str) -> set[int] | None:
-    """Lines on which a statement begins (not inside brackets or strings); None if unknown."""
-    starts: set[int] = set()
-    depth = 0
-    expecting = True
-    skip = {tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT, tokenize.NEWLINE,
-            tokenize.ENCODING, tokenize.ENDMARKER}
-    try:
-        for token in tokenize.generate_tokens(io.StringIO(source).readline):
-            if expecting and token.type not in skip:
-                starts.add(token.start[0])
-                expecting = False
-            if token.type == tokenize.OP and token.string in "([{":
-                depth += 1
-            elif token.type == tokenize.OP and token.string in ")]}":
-                depth = max(0, depth - 1)
-            elif token.type == tokenize.NEWLINE or (token.type == tokenize.NL and depth == 0):
-                expecting = True
-    except (tokenize.TokenError, SyntaxError, IndentationError):
-        return None
-    return starts

@@ -156,7 +156,9 @@ def test_flipped_sign_is_named_for_every_parameter(grade3, tmp_path):
     report = grade3(mutated(tmp_path, ("d_L_d_o1 = -2 * (y_true - o1)", "d_L_d_o1 = 2 * (y_true - o1)")))
     assert failed(report, *PUBLIC_AND_HIDDEN["gradients"], *PUBLIC_AND_HIDDEN["train"])
     assert "All of them: the sign is flipped." in message(report, "gradients_at_start")
-    assert "w1: expected" in message(report, "gradients_at_start")  # per parameter, with values
+    rows = by_name(report)["gradients_at_start"].diagnosis  # per parameter, with values, as a table
+    assert [r.parameter for r in rows][:2] == ["w1", "w2"] and all(r.mistake == "the sign is flipped" for r in rows)
+    assert rows[0].expected == f"{-float(rows[0].actual):.6g}"
     assert "the update adds learn_rate × gradient instead of subtracting it" in message(report, "train_one_step")
     assert passed(report, "sigmoid_values", "feedforward_at_start", *PUBLIC_AND_HIDDEN["batch"])
 

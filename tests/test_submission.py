@@ -3,11 +3,10 @@
 import os
 import time
 
-import nbformat
 import pytest
 
 from grader.errors import UsageError
-from grader.submission import MAX_SOURCE_BYTES, TEMPLATE_HASHES, file_hash, locate, read, strip_magics
+from grader.submission import MAX_SOURCE_BYTES, TEMPLATE_HASHES, file_hash, locate, read
 
 
 def test_a_file_is_taken_as_is(tmp_path):
@@ -85,33 +84,3 @@ def test_unreadable_files_are_the_students_result_not_a_crash(tmp_path):
     assert "more than the" in read(huge).problem
 
 
-def test_notebook_code_cells_become_units_numbered_as_shown(tmp_path):
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_markdown_cell("# title"), nbformat.v4.new_code_cell("x = 1"),
-                      nbformat.v4.new_code_cell("%matplotlib inline\ny = 2")]
-    path = tmp_path / "hw.ipynb"
-    nbformat.write(notebook, path)
-    submission = read(path)
-    assert [(u.label, u.source) for u in submission.units] == [("cell 2", "x = 1"), ("cell 3", "pass\ny = 2")]
-    assert [(n.kind, n.where) for n in submission.notes] == [("dropped", "cell 3, line 1")]
-
-
-@pytest.mark.parametrize("source, expected", [
-    ("!pip install x\nimport numpy", "pass\nimport numpy"),
-    ("if True:\n    %time f()\n", "if True:\n    pass\n"),
-    ("files = !ls\n", "files = None\n"),
-    ("np.dot?\n", "pass\n"),
-    # Not magics: a modulo on a continuation line, text inside a string, a comment ending in '?'.
-    ("x = (a\n     % b)\n", "x = (a\n     % b)\n"),
-    ("s = '''\n%not a magic\n'''\n", "s = '''\n%not a magic\n'''\n"),
-    ("print(1)  # why?\n", "print(1)  # why?\n"),
-])
-def test_magics_are_replaced_only_where_a_statement_starts(source, expected):
-    assert strip_magics(source)[0] == expected
-
-
-def test_cell_magics_keep_python_bodies_and_skip_other_languages():
-    kept, dropped = strip_magics("%%time\nx = 1\n")
-    assert kept == "pass\nx = 1\n" and dropped[0][0] == 1
-    skipped, dropped = strip_magics("%%bash\necho hi\n")
-    assert skipped is None and "whole cell" in dropped[0][1]

@@ -128,7 +128,7 @@ def gradients_match_your_feedforward(student, rng):
         require_parameters(entries, what="gradients(x, y_true)")
     except CheckFailed as failed:
         raise CheckFailed(f"{failed.summary} Your gradients disagree with the slope of your own feedforward, "
-                          "so the bug is in gradients (or both).", failed.details) from None
+                          "so the bug is in gradients (or both).", failed.details, failed.diagnosis) from None
 
 
 EPOCHS, EVERY = 200, 10
@@ -140,8 +140,8 @@ def train_on_the_course_data(student, evidence):
     net = student.OurNeuralNetwork()
     net.call("train", DATA, LABELS, 0.1, EPOCHS, timeout=30)
     expected, reference_curve = support.train(START, DATA, LABELS, 0.1, EPOCHS, every=EVERY)
-    evidence.curve("your loss", _student_curve(student, EPOCHS, EVERY))
-    evidence.curve("reference", reference_curve)
+    evidence.curve("your loss", _student_curve(student, EPOCHS, EVERY), x_label="epoch", x_step=EVERY)
+    evidence.curve("reference", reference_curve, x_label="epoch", x_step=EVERY)
     weights = support.read_weights(net)
     moved = {name: as_number(value, what=name) - START[name] for name, value in weights.items()}
     expected_moves = {name: expected[name] - START[name] for name in PARAMETERS}
@@ -150,7 +150,8 @@ def train_on_the_course_data(student, evidence):
         require_parameters(entries, what="The weights after train(data, all_y_trues)",
                            wording={"it is zero": "never changes during training: is its update line missing?"})
     except CheckFailed as failed:
-        raise CheckFailed(failed.summary, "Changes from the start value 0.1:\n" + failed.details) from None
+        raise CheckFailed(failed.summary, "Changes from the start value 0.1:\n" + failed.details,
+                          failed.diagnosis) from None
 
 
 def _student_curve(student, epochs: int, every: int) -> list[float]:

@@ -23,7 +23,7 @@ from grader.batch.gradebook import grades_csv
 from grader.batch.students import Student, assignment_fingerprint, discover, fingerprint
 from grader.course import Assignment, load_assignment
 from grader.model import SubmissionReport
-from grader.report import html, jsonreport, markdown
+from grader.report import html, jsonreport, markdown, notebook
 from grader.report.jsonreport import write_atomic
 from grader.sandbox.session import Limits
 from grader.submission import locate, read
@@ -131,13 +131,15 @@ def _record(journal: TextIO, assignment: str, student: str, entry: dict) -> None
     journal.flush()
 
 
-def _write_student(out: Path, outcome: work.Done) -> None:
+def _write_student(out: Path, outcome: work.Done, submissions: Path) -> None:
     if outcome.report is None:
         write_atomic(out / f"{outcome.student}.error.txt", outcome.problem + "\n")
         return
     jsonreport.write(outcome.report, out / f"{outcome.student}.json")
     write_atomic(out / f"{outcome.student}.md", markdown.render(outcome.report))
-    write_atomic(out / f"{outcome.student}.html", html.render(outcome.report))
+    page = out / f"{outcome.student}.html"
+    annotated = notebook.write_beside(outcome.report, submissions / outcome.report.submission, page)
+    write_atomic(page, html.render(outcome.report, notebook=annotated.name if annotated else None))
     (out / f"{outcome.student}.error.txt").unlink(missing_ok=True)
 
 
@@ -175,7 +177,7 @@ def run_batch(course: Path, options: BatchOptions, progress: Progress | None = N
         progress.start(len(todo), len(students) - len(todo))
         with open(out / STATE, "a", encoding="utf-8") as journal:
             for outcome in outcomes:
-                _write_student(out, outcome)
+                _write_student(out, outcome, options.submissions)
                 if outcome.report is not None:
                     fresh[outcome.student] = outcome.report
                 entry = {"status": outcome.status, "seconds": round(outcome.seconds, 3)}

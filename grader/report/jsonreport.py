@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from grader.model import CheckResult, Curve, IsolationLayer, LoadNote, SubmissionReport
+from grader.model import CheckResult, Curve, DiagnosisRow, IsolationLayer, LoadNote, SubmissionReport
 
 
 def result_dict(result: CheckResult) -> dict[str, Any]:
@@ -28,7 +28,12 @@ def result_dict(result: CheckResult) -> dict[str, Any]:
     if result.output:
         entry["output"] = result.output
     if result.curves:
-        entry["curves"] = [{"label": c.label, "values": list(c.values)} for c in result.curves]
+        entry["curves"] = [{"label": c.label, "values": list(c.values),
+                            **({"x_label": c.x_label, "x_step": c.x_step} if c.x_label or c.x_step != 1 else {})}
+                           for c in result.curves]
+    if result.diagnosis:
+        entry["diagnosis"] = [{"parameter": d.parameter, "expected": d.expected, "actual": d.actual,
+                               "relative_error": d.relative_error, "mistake": d.mistake} for d in result.diagnosis]
     return entry
 
 
@@ -91,7 +96,10 @@ def load(path: Path) -> SubmissionReport:
             score=float(t["score"]), max_score=float(t["max_score"]), message=t.get("message", ""),
             visibility=t["visibility"], details=t.get("details", ""), output=t.get("output", ""),
             seconds=float(t.get("seconds", 0.0)),
-            curves=tuple(Curve(c["label"], tuple(c["values"])) for c in t.get("curves", ())),
+            curves=tuple(Curve(c["label"], tuple(c["values"]), c.get("x_label", ""), float(c.get("x_step", 1.0)))
+                         for c in t.get("curves", ())),
+            diagnosis=tuple(DiagnosisRow(d["parameter"], d["expected"], d["actual"], d.get("relative_error"),
+                                         d.get("mistake", "")) for d in t.get("diagnosis", ())),
         ) for t in data["tests"]),
         seed=data.get("seed", 0),
         device=data.get("device", "cpu"),

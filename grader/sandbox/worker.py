@@ -24,7 +24,7 @@ import traceback
 import types
 from typing import Any
 
-from grader.sandbox import codec, hardening, hooks, protocol, staticscan, tracing
+from grader.sandbox import codec, hardening, hooks, ipython_shim, protocol, staticscan, tracing
 from grader.sandbox.protocol import Channel
 
 _MESSAGE_LIMIT = protocol.MESSAGE_LIMIT
@@ -460,6 +460,8 @@ def run(sock: socket.socket, scratch: str, quota: bool = False) -> None:
     hide_grader_modules()
     sys.modules[submission.module.__name__] = submission.module
     submission.module.__file__ = config["units"][0]["filename"] if config["units"] else None
+    if any(unit["label"] for unit in config["units"]):  # notebook cells: display, get_ipython as in Jupyter
+        ipython_shim.install(submission.module.__dict__)
     started = time.perf_counter()
     notes += run_units(submission)
     if integrity is not None and integrity.broken():
