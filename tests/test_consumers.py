@@ -357,6 +357,11 @@ def test_gradescope_writes_unix_line_breaks():
     assert "\r" not in json.dumps(results)
 
 
+def test_classroom50_test_names_are_one_line():
+    report = _report(CheckResult("x", "two\rlines\nhere", ("f",), "passed", 1.0, 1.0, "", "visible"))
+    assert classroom50.result(report, {})["tests"][0]["test-name"] == "two lines here"
+
+
 # -- the same score everywhere ----------------------------------------------------------------------------
 
 
