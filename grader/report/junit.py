@@ -16,8 +16,8 @@ Hidden checks carry their short message only. Every line break is written as
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 
 from grader.model import CheckResult, SubmissionReport, format_points
 from grader.report.feedback import check_text
