@@ -175,20 +175,16 @@ def _text(report: SubmissionReport, plain: bool) -> str:
 
 
 def _write_github(report: SubmissionReport) -> None:
-    """The reporter's input as the step output 'result', and the feedback as the job summary."""
-    value = github.encoded(report)
-    output = os.environ.get("GITHUB_OUTPUT")
-    if output:
-        with open(output, "a", encoding="utf-8") as sink:
-            sink.write(f"result={value}\n")
-    else:  # outside Actions: show what the step output would be
-        sys.stdout.write(f"result={value}\n")
-    summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if summary:
-        from grader.report import markdown
-
-        with open(summary, "a", encoding="utf-8") as sink:
-            sink.write(markdown.render(report))
+    """The reporter's input (the runners output, one variable per check) and the feedback as the job summary."""
+    files = github.step_files(report)
+    for variable, content in (("GITHUB_OUTPUT", files.output), ("GITHUB_ENV", files.env),
+                              ("GITHUB_STEP_SUMMARY", files.summary)):
+        target = os.environ.get(variable)
+        if target:
+            with open(target, "a", encoding="utf-8") as sink:
+                sink.write(content)
+        elif variable != "GITHUB_STEP_SUMMARY":  # outside Actions: show what the step would hand on
+            sys.stdout.write(content)
 
 
 def _batch_parser() -> argparse.ArgumentParser:

@@ -7,7 +7,8 @@ them anywhere, a student's copy included.
 Hidden checks and the seeds handed to student code before each call are drawn
 from a course secret as well: 32 random bytes kept beside the reference
 solution (``reference/course-secret``), made on first use, never released,
-never part of a student's copy or a Classroom 50 bundle. Without the secret,
+never part of a student's copy or a Classroom 50 bundle (whose secret file
+says ``public``: its hidden checks are published with it). Without the secret,
 nobody can compute a hidden input, nor tell from the state of their random
 generators which check is calling.
 
@@ -32,6 +33,7 @@ import numpy as np
 from grader.errors import SpecError
 
 SECRET_FILE = "course-secret"
+PUBLIC = "public"  # a secret file saying so: this copy's hidden checks are published (a Classroom 50 bundle)
 _SECRET_BYTES = 32
 
 
@@ -61,8 +63,10 @@ def course_secret(course: Path) -> bytes | None:
     return _read(path)
 
 
-def _read(path: Path) -> bytes:
+def _read(path: Path) -> bytes | None:
     text = path.read_text(encoding="ascii").strip()
+    if text == PUBLIC:
+        return None
     try:
         secret = bytes.fromhex(text)
     except ValueError:

@@ -179,6 +179,29 @@ def gradescope_run(autograder_zip, tmp_path_factory):
     return run, json.loads((root / "results" / "results.json").read_text())
 
 
+def test_every_install_path_builds_the_grader_with_the_pinned_backend():
+    """Gradescope's setup.sh, the Classroom 50 autograder and the Actions workflow install the grader
+    from its source with pip, which builds it in an isolated environment from [build-system].requires:
+    that range must read license as an SPDX expression (setuptools 77 on) and stop before releases
+    nobody has built it with."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((COURSE / "pyproject.toml").read_text())
+    assert project["project"]["license"] == "MIT"
+    (backend,) = [Requirement(r) for r in project["build-system"]["requires"]]
+    assert backend.name == "setuptools" and project["build-system"]["build-backend"] == "setuptools.build_meta"
+    assert not backend.specifier.contains("77.0.2") and backend.specifier.contains("77.0.3")
+    assert not backend.specifier.contains("999")
+    for path, source in (("gradescope/setup.sh", '"$SOURCE/grader-src"'),
+                         ("classroom50/autograder.py", 'str(BUNDLE / "grader-src")'),
+                         ("github/classroom.yml", "pip install --quiet .")):
+        text = (COURSE / "ci" / path).read_text()
+        assert source in text, path
+        assert "--no-build-isolation" not in text and "--no-use-pep517" not in text, path
+
+
 def test_the_zip_follows_gradescopes_layout(autograder_zip):
     with zipfile.ZipFile(autograder_zip) as archive:
         infos = {info.filename: info for info in archive.infolist()}
@@ -330,26 +353,32 @@ def run_grading_step(release: Path, checkout: Path, runner: Path) -> tuple[subpr
     return run, files
 
 
-def reporter_input(flow: dict, files: dict) -> dict:
-    """What the reporter step decodes: the variable named after the grading step, from its output."""
+def reporter_input(flow: dict, files: dict) -> list[tuple[str, dict]]:
+    """What the reporter step reads (its src/main.js): the runner ids its `runners` input expands to,
+    and for each the variable <ID>_RESULTS, which the grading step put into $GITHUB_ENV."""
     job = flow["jobs"]["run-autograding-tests"]
     reporter = next(s for s in job["steps"] if "autograding-grading-reporter" in s.get("uses", ""))
-    runners = reporter["with"]["runners"].split(",")
+    assert reporter["uses"].endswith("@v1") and "env" not in reporter
+    assert reporter["with"]["runners"] == "${{ steps.grade.outputs.runners }}"
     outputs = dict(line.split("=", 1) for line in files["GITHUB_OUTPUT"].read_text().splitlines())
-    assert runners == ["grade"]
-    assert reporter["env"]["GRADE_RESULTS"] == "${{ steps.grade.outputs.result }}"
-    return json.loads(base64.b64decode(outputs["result"]))
+    env = dict(line.split("=", 1) for line in files["GITHUB_ENV"].read_text().splitlines())
+    runners = outputs["runners"].split(",")
+    assert sorted(env) == sorted(f"{r.upper()}_RESULTS" for r in runners)  # nothing else set for later steps
+    return [(r, json.loads(base64.b64decode(env[f"{r.upper()}_RESULTS"]))) for r in runners]
 
 
 def test_the_workflow_step_feeds_the_reporter(release, tmp_path, reference_report):
     checkout = student_checkout(release, tmp_path / "repo", MISTAKES)
     run, files = run_grading_step(release, checkout, tmp_path / "runner")
     assert run.returncode == 0, run.stderr  # the reporter step decides pass or fail
-    payload = reporter_input(workflow(release), files)
-    validate(payload, "grading-reporter.schema.json")
+    runs = reporter_input(workflow(release), files)
+    for _, results in runs:
+        validate(results, "grading-reporter.schema.json")
     public = [r for r in reference_report.results if r.visibility == "visible"]
-    assert sum(t["score"] for t in payload["tests"]) == sum(r.score for r in public)
-    assert payload["max_score"] == sum(r.max_score for r in public) and payload["status"] == "fail"
+    assert [runner for runner, _ in runs] == [r.name for r in public]  # one runner per public check
+    assert [results["max_score"] for _, results in runs] == [r.max_score for r in public]
+    assert sum(t["score"] for _, results in runs for t in results["tests"]) == sum(r.score for r in public)
+    assert {results["status"] for _, results in runs} == {"pass", "fail", "error"}
     assert "| FAIL | 0/2 |" in files["GITHUB_STEP_SUMMARY"].read_text()
 
 
@@ -368,10 +397,10 @@ def test_student_text_cannot_become_workflow_commands(release, tmp_path):
     assert run.returncode == 0, run.stderr
     assert_commands_disabled(run.stdout)
     assert "pwned" in run.stdout  # shown, but inert
-    assert files["GITHUB_ENV"].read_text() == ""
-    assert [line.split("=")[0] for line in files["GITHUB_OUTPUT"].read_text().splitlines()] == ["result"]
-    payload = reporter_input(workflow(release), files)
-    messages = "\n".join(t["message"] for t in payload["tests"])
+    assert [line.split("=")[0] for line in files["GITHUB_OUTPUT"].read_text().splitlines()] == ["runners"]
+    assert "forged" not in files["GITHUB_ENV"].read_text() + files["GITHUB_STEP_SUMMARY"].read_text()
+    runs = reporter_input(workflow(release), files)  # also: $GITHUB_ENV holds our variables and nothing else
+    messages = "\n".join(t.get("message", "") for _, results in runs for t in results["tests"])
     assert "pwned" in messages
     assert not [line for line in messages.splitlines() if line.lstrip().startswith(("::", "##["))]
 
@@ -405,9 +434,15 @@ def test_every_platform_gives_the_same_score(reference_report, gradescope_run, c
         for key, value in env.items():
             patch.setenv(key, value)
         patch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+        patch.delenv("GITHUB_ENV", raising=False)
         assert main(["assignment2", "--course", str(COURSE), "--submission", str(MISTAKES), "--format", "github"]) == 0
-    payload = json.loads(base64.b64decode(output.read_text().strip().split("=", 1)[1]))
-    scores["grading reporter"] = sum(t["score"] for t in payload["tests"])
+    # Without $GITHUB_ENV the variables are printed; with $GITHUB_OUTPUT the runner ids go there.
+    printed = dict(line.split("=", 1) for line in capsys.readouterr().out.splitlines() if "_RESULTS=" in line)
+    runners = output.read_text().strip().removeprefix("runners=").split(",")
+    runs = [json.loads(base64.b64decode(printed[f"{r.upper()}_RESULTS"])) for r in runners]
+    # The reporter's own arithmetic (src/helpers/test-helpers.js): passing tests / tests x max_score per runner.
+    scores["grading reporter"] = sum(sum(t["status"] == "pass" for t in r["tests"]) / len(r["tests"]) * r["max_score"]
+                                     for r in runs)
     assert len(set(scores.values())) == 1, scores
 
 
@@ -438,26 +473,34 @@ def test_junit_is_well_formed_and_counts_failures_and_errors():
     assert cases["f_shape"].find("failure") is not None and cases["g_time"].find("error") is not None
     assert "\x00" not in junit.render(_report_with_everything())
     assert "expected 7" not in junit.render(_report_with_everything())  # hidden details stay out
-    assert cases["f_shape"].find("system-out").text.startswith("hello")
+    # The NUL the student printed was removed where text enters the result model (grader.model).
+    assert cases["f_shape"].find("system-out").text.endswith("Your code printed:\nhello\n")
+    assert not [c for c in cases.values() if c.find("properties") is not None]  # Jenkins refuses those
+    points = {p.get("name"): p.get("value") for p in suite.find("properties")}
+    assert (points["points.f_values"], points["points.f_shape"], points["score"]) == ("2/2", "0/1", "2")
 
 
 def test_gradescope_results_keep_hidden_details_out_and_follow_the_visibility_asked_for():
     report = _report_with_everything()
     results = gradescope.results(report, hidden_visibility="after_due_date")
     validate(results, "gradescope-results.schema.json")
-    assert "expected 7" not in json.dumps(results)
-    assert [t["visibility"] for t in results["tests"]] == ["visible", "visible", "after_due_date", "visible"]
+    assert "expected 7" not in json.dumps(results) and "g_hidden" not in json.dumps(results)
+    assert [t["name"] for t in results["tests"]] == ["f matches", "f keeps the shape", "g is fast", "g on edge cases"]
+    assert [t["visibility"] for t in results["tests"]] == ["visible", "visible", "visible", "after_due_date"]
     assert [t["status"] for t in results["tests"]] == ["passed", "failed", "failed", "failed"]
     assert "grade a9 --only f_shape" in results["tests"][1]["output"]
-    assert "--only" not in results["tests"][2]["output"]
+    assert "--only" not in results["tests"][3]["output"]
+    assert results["output"].startswith("Public checks: 1 of 3 passed, 2/4 points.")
 
 
-def test_reporter_payload_statuses():
-    payload = github.payload(_report_with_everything())
-    validate(payload, "grading-reporter.schema.json")
-    assert [t["status"] for t in payload["tests"]] == ["pass", "fail", "error", "error"]
-    assert payload["max_score"] == 5 and payload["status"] == "fail"
-    assert "expected 7" not in json.dumps(payload)
+def test_reporter_runner_statuses():
+    runs = github.runners(_report_with_everything())
+    for runner in runs:
+        validate(runner.results, "grading-reporter.schema.json")
+    assert [r.results["status"] for r in runs] == ["pass", "fail", "error", "error"]
+    assert [r.results["max_score"] for r in runs] == [2, 1, 1, 1]
+    assert [r.id for r in runs] == ["f_values", "f_shape", "hidden_check_1", "g_time"]
+    assert "expected 7" not in json.dumps([r.results for r in runs])
 
 
 def test_gradescope_format_with_a_broken_setup_still_writes_results(tmp_path, capsys):
@@ -515,3 +558,41 @@ def test_a_roster_that_is_not_a_canvas_export_stops_the_batch_before_grading(tmp
                  "--roster", str(roster), "--course", str(COURSE)])
     assert code == 2 and "not a Canvas gradebook export" in capsys.readouterr().err
     assert not (tmp_path / "out" / "ada.json").exists()
+
+
+# -- where the course secret goes (grader.seeds) -----------------------------------------------------
+
+
+def test_the_course_secret_travels_only_where_students_never_look(autograder_zip, bundle, release):
+    from grader import seeds
+
+    secret_name = f"course/reference/{seeds.SECRET_FILE}"
+    with zipfile.ZipFile(autograder_zip) as archive:
+        shipped = archive.read(secret_name).decode().strip()
+    assert bytes.fromhex(shipped) == seeds.course_secret(COURSE)  # staff reproduce Gradescope's runs
+    published = bundle / "course" / "reference" / seeds.SECRET_FILE
+    assert published.read_text().strip() == seeds.PUBLIC  # a public bundle: no secret, none made from it
+    assert seeds.course_secret(bundle / "course") is None
+    assert not [p for p in release.rglob("*") if p.name == seeds.SECRET_FILE or shipped in _text_of(p)]
+
+
+def test_the_platform_autograders_refuse_to_grade_without_their_isolation():
+    assert "--require-isolation gradescope" in (COURSE / "ci" / "gradescope" / "run_autograder").read_text()
+    assert '"--require-isolation", "classroom50"' in (COURSE / "ci" / "classroom50" / "autograder.py").read_text()
+
+
+def _text_of(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8") if path.is_file() else ""
+    except (UnicodeDecodeError, OSError):
+        return ""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only a root grader can be told to keep student code as root")
+def test_gradescope_refuses_to_grade_where_student_code_would_keep_root(autograder_zip, tmp_path):
+    root = gradescope_root(autograder_zip, tmp_path, MISTAKES)
+    run = subprocess.run(["bash", str(root / "source" / "run_autograder")], cwd=root, capture_output=True, text=True,
+                         env=environment(AUTOGRADER_ROOT=str(root), GRADER_SANDBOX_USER="none"))
+    results = json.loads((root / "results" / "results.json").read_text())
+    assert results["score"] == 0 and not results.get("tests")
+    assert "cannot isolate student code" in results["output"] and "not with your work" in results["output"]

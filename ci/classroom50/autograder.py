@@ -49,7 +49,8 @@ def main() -> int:
     if installed_version() != GRADER_VERSION:
         install()
     graded = isolated("-m", "grader", ASSIGNMENT, "--course", str(BUNDLE / "course"),
-                      "--submission", str(submission()), "--format", "classroom50")
+                      "--submission", str(submission()), "--format", "classroom50",
+                      "--require-isolation", "classroom50")
     return graded.returncode
 
 

@@ -36,7 +36,7 @@ def build_classroom50(course: Path, name: str, out: Path, *, slug: str | None = 
         staging = Path(staging_name)
         (staging / "autograder.py").write_text(template("classroom50/autograder.py", values), encoding="utf-8")
         copy_grader(staging / "grader-src")
-        copy_course(assignment, staging / "course", with_reference=True)
+        copy_course(assignment, staging / "course", with_reference=True, secret="public")
         size = sum(p.stat().st_size for p in files_under(staging))
         if size > BUNDLE_LIMIT_BYTES:
             raise UsageError(f"the bundle would be {size / 2**20:.1f} MB; Classroom 50 fetches at most "

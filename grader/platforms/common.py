@@ -7,8 +7,10 @@ import importlib.metadata
 import re
 import shutil
 from pathlib import Path
+from typing import Literal
 
 import grader
+from grader import seeds
 from grader.course import Assignment, load_assignment
 from grader.errors import SpecError, UsageError
 
@@ -62,11 +64,24 @@ def graded_assignment(course: Path, name: str, *, with_reference: bool) -> Assig
     return assignment
 
 
-def copy_course(assignment: Assignment, destination: Path, *, with_reference: bool) -> None:
-    """assignments/<name>/ and, for graders, reference/<name>/ under destination."""
+def copy_course(assignment: Assignment, destination: Path, *, with_reference: bool,
+                secret: Literal["keep", "public"] | None = None) -> None:
+    """assignments/<name>/ and, for graders, reference/<name>/ under destination.
+
+    secret: "keep" copies the course secret beside the reference (made first if
+    the course has none yet), for an autograder students never see; "public"
+    writes in its place a secret file saying these hidden checks are published,
+    so no secret is ever made from them (see grader.seeds).
+    """
     shutil.copytree(assignment.folder, destination / "assignments" / assignment.name, ignore=IGNORED)
     if with_reference:
         shutil.copytree(assignment.reference, destination / "reference" / assignment.name, ignore=IGNORED)
+        target = destination / "reference" / seeds.SECRET_FILE
+        if secret == "keep":
+            seeds.course_secret(assignment.course)
+            shutil.copy2(assignment.course / "reference" / seeds.SECRET_FILE, target)
+        elif secret == "public":
+            target.write_text(seeds.PUBLIC + "\n", encoding="ascii")
 
 
 def empty_folder(path: Path) -> Path:

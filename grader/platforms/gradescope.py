@@ -30,7 +30,7 @@ def build_gradescope(course: Path, name: str, out: Path, *, hidden_visibility: s
         for script in sorted(_EXECUTABLE):
             (staging / script).write_text(template(f"gradescope/{script}", values), encoding="utf-8")
         copy_grader(staging / "grader-src")
-        copy_course(assignment, staging / "course", with_reference=True)
+        copy_course(assignment, staging / "course", with_reference=True, secret="keep")
         out.parent.mkdir(parents=True, exist_ok=True)
         partial = out.with_name(f".{out.name}.partial")
         names = []

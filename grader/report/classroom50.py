@@ -8,7 +8,8 @@ points becomes 15 of 25. The release body says so whenever it happens; the
 totals are the sums of the checks' scaled points, so they equal the report's
 totals times the factor.
 
-The identity fields come from the variables Classroom 50's runner sets for an
+Test names are one line each (any line break, a bare ``\r`` included,
+becomes a space). The identity fields come from the variables Classroom 50's runner sets for an
 autograder (CLASSROOM, ASSIGNMENT, SUBMISSION_TAG, OWNER, the *_URL ones);
 the runner checks them and stamps owner, assignment type and time itself.
 """
@@ -45,7 +46,7 @@ def result(report: SubmissionReport, env: Mapping[str, str], now: dt.datetime | 
     tests = []
     for r in report.results:
         maximum = _scaled(r.max_score, factor)
-        tests.append({"test-name": r.title, "passed": r.passed,
+        tests.append({"test-name": " ".join(r.title.split()), "passed": r.passed,
                       "score": min(_scaled(r.score, factor), maximum), "max-score": maximum})
     when = (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
     commit = env.get("COMMIT_URL", "")
