@@ -193,3 +193,20 @@ def test_the_feedback_notebook_puts_each_functions_results_after_its_cell():
     page = Page(feedback_notebook.render(CLASS["bob"], notebook, back="bob.html"))
     assert page.scripts == 0 and page.links[0] == ("bob.html", "← Feedback page")
     assert "Parameter" in [cell for table in page.tables for row in table for cell in row]
+
+
+def test_the_class_summary_states_the_isolation_layers_in_force():
+    from grader.model import IsolationLayer
+
+    def report(seccomp: bool) -> SubmissionReport:
+        layers = (IsolationLayer("user", True, "runs as user nobody", "x"),
+                  IsolationLayer("seccomp", seccomp, "system call filter in force" if seccomp else "none", "y"))
+        return SubmissionReport("hw", "s.py", (), 1, "cpu", isolation=layers)
+
+    held = summary.compute("hw", {"a": report(True), "b": report(True)}, {"a": "passed", "b": "passed"}, {}, [])
+    assert [(r.layer, r.active, r.students) for r in held.isolation] == [("user", True, 2), ("seccomp", True, 2)]
+    assert "Every layer was in force for every graded student." in summary.to_markdown(held)
+    weak = summary.compute("hw", {"a": report(True), "b": report(False)}, {"a": "passed", "b": "passed"}, {}, [])
+    page = summary.to_html(weak)
+    assert "Some layers were not in force: seccomp" in page and "<strong>NO</strong>" in page
+    assert '"isolation"' in summary.to_json(weak)

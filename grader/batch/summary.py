@@ -49,6 +49,16 @@ class CheckRate:
 
 
 @dataclass(frozen=True)
+class LayerRow:
+    """One isolation layer as it stood across the class: in force, how, and for how many students."""
+
+    layer: str
+    active: bool
+    detail: str
+    students: int
+
+
+@dataclass(frozen=True)
 class Summary:
     assignment: str
     students: int
@@ -63,6 +73,7 @@ class Summary:
     similar: list[Group]
     grader_errors: list[tuple[str, str]]
     roster: list[StudentRow]
+    isolation: list[LayerRow]
 
 
 def compute(assignment: str, reports: dict[str, SubmissionReport], statuses: dict[str, str],
@@ -101,7 +112,31 @@ def compute(assignment: str, reports: dict[str, SubmissionReport], statuses: dic
         similar=similar,
         grader_errors=sorted(problems.items()),
         roster=roster,
+        isolation=_isolation(reports),
     )
+
+
+def _isolation(reports: dict[str, SubmissionReport]) -> list[LayerRow]:
+    """What protected the class's runs, layer by layer; a layer that differed between students shows each way."""
+    seen: Counter[tuple[str, bool, str]] = Counter()
+    order: dict[str, int] = {}
+    for report in reports.values():
+        for layer in report.isolation:
+            order.setdefault(layer.name, len(order))
+            seen[(layer.name, layer.active, layer.detail)] += 1
+    return [LayerRow(name, active, detail, count)
+            for (name, active, detail), count in sorted(seen.items(), key=lambda item: (order[item[0][0]], -item[1]))]
+
+
+def _isolation_line(summary: Summary, graded: int) -> str:
+    off = sorted({row.layer for row in summary.isolation if not row.active})
+    if not summary.isolation:
+        return "No isolation layers were reported."
+    if off:
+        return f"Some layers were not in force: {', '.join(off)} (run grade doctor on this machine)."
+    varied = {row.layer for row in summary.isolation if row.students != graded}
+    return ("Every layer was in force for every graded student." if not varied else
+            f"Every layer was in force; {', '.join(sorted(varied))} differed between students.")
 
 
 def _failures(reports: dict[str, SubmissionReport], limit: int = 10) -> list[tuple[int, str, str]]:
@@ -176,6 +211,11 @@ def to_markdown(summary: Summary) -> str:
     if summary.grader_errors:
         lines += ["", "## Grader errors", "", "These students could not be graded; re-run after fixing the cause.", ""]
         lines += [f"- {esc(student)}: {esc(problem)}" for student, problem in summary.grader_errors]
+    graded = sum(1 for row in summary.roster if row.score is not None)
+    lines += ["", "## Isolation", "", esc(_isolation_line(summary, graded)), "",
+              "| Layer | In force | How | Students |", "| --- | --- | --- | --- |"]
+    lines += [f"| {esc(row.layer)} | {'yes' if row.active else 'NO'} | {esc(row.detail)} | {row.students} |"
+              for row in summary.isolation]
     return "\n".join(lines) + "\n"
 
 
@@ -270,6 +310,11 @@ def to_html(summary: Summary) -> str:
     if summary.grader_errors:
         body.append("<h2>Grader errors</h2><ul>" + "".join(
             f"<li>{escape(s)}: {escape(p)}</li>" for s, p in summary.grader_errors) + "</ul>")
+    graded = sum(1 for row in summary.roster if row.score is not None)
+    body += ["<h2>Isolation</h2>", f"<p>{escape(_isolation_line(summary, graded))}</p>",
+             table(["Layer", "In force", "How", "Students"],
+                   [[escape(row.layer), "yes" if row.active else "<strong>NO</strong>", escape(row.detail),
+                     str(row.students)] for row in summary.isolation], numeric=(3,))]
     return page(f"{summary.assignment}: class summary", body, style=_SUMMARY_STYLE, script=_SORT_SCRIPT)
 
 
