@@ -374,3 +374,83 @@ def _alive(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+# --- the rules' watchers are out of reach --------------------------------------------------------------
+
+def test_patching_the_grader_s_tracer_while_loading_takes_the_points_of_every_watched_function(start):
+    session = start("""
+        import numpy, operator
+        for kind in numpy.ndarray.__subclasses__():  # the tracer's array type is one of them
+            if kind.__module__.startswith("grader"):
+                kind.__array_ufunc__ = lambda self, ufunc, method, *inputs, **kw: getattr(ufunc, method)(
+                    *[i.view(numpy.ndarray) for i in inputs], **kw)
+        def add(x, y):
+            return operator.add(x, y)
+    """, rules={"loops": ("add",)})
+    assert any("changed the grader's own code" in note.text for note in session.loaded.notes)
+    reply = call(session, "add", np.ones(2), np.ones(2), trace=["loops"])
+    assert protocol.TAMPERED in reply.trace["loops"]
+
+
+def test_the_grader_s_modules_cannot_be_imported_by_student_code(start):
+    session = start("""
+        def reach():
+            import grader.sandbox.tracing
+            return grader.sandbox.tracing.__name__
+    """)
+    with pytest.raises(faults.StudentRaised) as caught:
+        call(session, "reach")
+    assert caught.value.is_a("SandboxViolation")
+
+
+def test_a_crashed_worker_leaves_no_folder_behind(start):
+    session = start("""
+        import os
+        def here():
+            return os.getcwd()
+        def die():
+            os._exit(3)
+    """)
+    folder = session.worker.scratch
+    assert os.path.isdir(folder)
+    with pytest.raises(faults.StudentCrashed):
+        call(session, "die")
+    assert not os.path.exists(folder)
+
+
+# --- two students in one batch ------------------------------------------------------------------------
+
+def test_in_a_batch_a_hostile_student_neither_hurts_nor_helps_the_next(tmp_path):
+    from grader.batch.run import BatchOptions, Progress, run_batch
+
+    from .conftest import COURSE, FIXTURES, TEST_LIMITS
+
+    hostile = FIXTURES / "batch_hostile"
+    solution = (COURSE / "examples" / "assignment2" / "full_marks.py").read_text()
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    (alone / "zoe.py").write_text((hostile / "receiver.py").read_text())
+    submissions = tmp_path / "submissions"
+    submissions.mkdir()
+    (submissions / "aaron.py").write_text((hostile / "sender.py").read_text().replace(
+        'SOLUTION = "x = 1"', f"SOLUTION = {solution!r}"))
+    (submissions / "bea.py").write_text(solution)
+    (submissions / "zoe.py").write_text((hostile / "receiver.py").read_text())
+
+    def batch(folder, out):
+        import io
+
+        run_batch(COURSE, BatchOptions(assignment="assignment2", submissions=folder, out=out, jobs=1,
+                                       limits=TEST_LIMITS), Progress(io.StringIO()))
+        import csv
+
+        with open(out / "grades.csv") as grades:
+            return {row["id"]: row for row in csv.DictReader(grades)}
+
+    baseline = batch(alone, tmp_path / "out-alone")["zoe"]
+    rows = batch(submissions, tmp_path / "out")
+    assert set(rows) == {"aaron", "bea", "zoe"}
+    assert float(rows["bea"]["score"]) == float(rows["bea"]["max_score"])  # the innocent classmate
+    assert rows["zoe"]["score"] == baseline["score"]  # nothing was handed over
+    assert not os.path.exists("/tmp/handoff.py") and not os.path.exists("/dev/shm/handoff.py")

@@ -87,3 +87,17 @@ def test_autograd_gates_name_autograd_and_say_what_to_do():
     message = gates["Net.train"].message
     assert "automatic differentiation" in message and "torch.autograd.backward (2x)" in message
     assert "chain rule" in message
+
+
+def test_a_tampered_tracer_takes_the_points_and_says_why():
+    from grader.sandbox.protocol import TAMPERED
+
+    gates = rule_gates({"loops": ("add",)}, {}, {"loops": {"add": Counter({TAMPERED: 1})}})
+    assert "grader's own code" in gates["add"].message and gates["add"].brief == gates["add"].message
+
+
+def test_what_hidden_calls_did_is_told_to_staff_only():
+    gates = rule_gates({"loops": ("add",)}, {}, {}, {"loops": {"add": Counter({"numpy.add": 317})}})
+    gate = gates["add"]
+    assert "317" not in gate.message and "317" not in gate.brief and "np.add (317x)" in gate.details
+    assert "hidden checks' inputs" in gate.message
