@@ -47,7 +47,8 @@ import numpy as np  # noqa: E402
 from grader.api import DeviceChoice, _run, load_reference, select  # noqa: E402
 from grader.course import load_assignment  # noqa: E402
 from grader.model import SubmissionReport, format_points  # noqa: E402
-from grader.sandbox import staticscan, worker  # noqa: E402
+from grader import seeds  # noqa: E402
+from grader.sandbox import protocol, staticscan, worker  # noqa: E402
 from grader.sandbox.codec import RemoteRef  # noqa: E402
 from grader.sandbox.session import Loaded, Reply, Session, Unit, _note  # noqa: E402
 from grader.submission import read  # noqa: E402
@@ -112,8 +113,9 @@ class InProcessSession(Session):
             with contextlib.redirect_stdout(self._out):
                 notes += worker.run_units(self._submission)
             self._server = worker.Server(None, self._submission, self._table, probes)
-            self.loaded = Loaded(findings=worker.findings_data(findings), notes=tuple(_note(n) for n in notes),
-                                 defined=worker._defined_names(self._submission.module), protection="none",
+            raw = protocol.read_loaded(protocol.loaded_message(notes, {}, 0.0))
+            self.loaded = Loaded(findings=worker.findings_data(findings), notes=tuple(_note(n) for n in raw.notes),
+                                 defined=worker._defined_names(self._submission.module), protection={},
                                  broken=None)
         return self.loaded
 
@@ -122,11 +124,10 @@ class InProcessSession(Session):
                    "args": copy.deepcopy(self._local(message.get("args"))),
                    "kwargs": copy.deepcopy(self._local(message.get("kwargs"))), "value": self._local(message.get("value"))}
         with contextlib.redirect_stdout(self._out):
-            reply = self._server.answer(message)
-        if reply.get("ok") is True:
-            return Reply(self._remote(reply.get("value")), self._remote(reply.get("args")),
-                         self._remote(reply.get("kwargs")), reply.get("trace") or {})
-        raise self._fault(function, reply.get("error") or {})
+            reply = protocol.read_reply(self._server.answer(message))
+        if isinstance(reply, protocol.Value):
+            return Reply(self._remote(reply.value), self._remote(reply.args), self._remote(reply.kwargs), reply.trace)
+        raise self._fault(function, reply)
 
     def _local(self, value):
         """RemoteRefs the checks hold, back to the objects they stand for."""
@@ -169,6 +170,7 @@ def floor_seconds(assignment_name: str, paths: list[Path]) -> tuple[float, float
     assignment = load_assignment(ROOT, assignment_name)
     checks = select(assignment.checks(), ())
     reference = load_reference(assignment)
+    secret = seeds.course_secret(assignment.course)
     probes = Unit("", str(assignment.probes), assignment.probes.read_text()) if assignment.probes else None
     started = cpu = None
     scores = {}
@@ -180,9 +182,11 @@ def floor_seconds(assignment_name: str, paths: list[Path]) -> tuple[float, float
                                    rules=assignment.rules, expected_names=assignment.functions, probes=probes)
         loaded = session.start()
         session.take_output()
-        results = _run(checks, session, loaded.findings, assignment, assignment.seed, DeviceChoice("cpu"), reference)
+        # The seed grade batch draws for this submission (from the course secret and its code), so both grade alike.
+        seed = seeds.run_seed(secret, [unit.source for unit in submission.units]) if secret else assignment.seed
+        results = _run(checks, session, loaded.findings, assignment, seed, secret, DeviceChoice("cpu"), reference)
         report = SubmissionReport(assignment=assignment.name, submission=path.name, results=tuple(results),
-                                  seed=assignment.seed, device="cpu", notes=submission.notes + loaded.notes)
+                                  seed=seed, device="cpu", notes=submission.notes + loaded.notes)
         scores[path.stem] = float(format_points(report.score))  # as the gradebook writes it
     return (time.perf_counter() - started) / len(paths), (time.process_time() - cpu) / len(paths), scores
 

@@ -70,10 +70,11 @@ def _user(p: dict[str, Any]) -> IsolationLayer:
     if grader_uid == 0:
         active = uid != 0
         detail = f"runs as {who}" if active else f"runs as uid 0 without capabilities: {p.get('identity_note') or who}"
+    elif uid == grader_uid:
+        return IsolationLayer("user", True, f"runs as the grader's own user ({who}): only root can switch users",
+                              "nothing by itself; the Landlock allow-list keeps this user's files out of reach")
     else:
-        active = True
-        detail = (f"runs as the grader's own user ({who}): only root can switch users, and the allow-list keeps "
-                  "this user's files out of reach" if uid == grader_uid else f"runs as {who}")
+        active, detail = True, f"runs as {who}"
     return IsolationLayer("user", active, detail, _STOPS["user"])
 
 
