@@ -426,8 +426,13 @@ def test_in_a_batch_a_hostile_student_neither_hurts_nor_helps_the_next(tmp_path)
 
     from .conftest import COURSE, FIXTURES, TEST_LIMITS
 
+    import shutil
+
     hostile = FIXTURES / "batch_hostile"
     solution = (COURSE / "examples" / "assignment2" / "full_marks.py").read_text()
+    course = tmp_path / "course"  # the grader's own copy, with a secret of its own (whoever runs this)
+    for part in ("assignments/assignment2", "reference/assignment2"):
+        shutil.copytree(COURSE / part, course / part)
     alone = tmp_path / "alone"
     alone.mkdir()
     (alone / "zoe.py").write_text((hostile / "receiver.py").read_text())
@@ -441,7 +446,7 @@ def test_in_a_batch_a_hostile_student_neither_hurts_nor_helps_the_next(tmp_path)
     def batch(folder, out):
         import io
 
-        run_batch(COURSE, BatchOptions(assignment="assignment2", submissions=folder, out=out, jobs=1,
+        run_batch(course, BatchOptions(assignment="assignment2", submissions=folder, out=out, jobs=1,
                                        limits=TEST_LIMITS), Progress(io.StringIO()))
         import csv
 
