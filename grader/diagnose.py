@@ -153,13 +153,16 @@ def require_parameters(entries: list[Entry], *, what: str, wording: Mapping[str,
     def mistake(entry: Entry) -> str | None:
         return wording.get(entry.mistake, entry.mistake) if entry.mistake else None
 
-    names = ", ".join(f"{e.name} ({mistake(e)})" if mistake(e) else e.name for e in wrong)
-    right = len(entries) - len(wrong)
-    summary = f"{what} is wrong for {names}"
-    summary += f"; the other {right} {'is' if right == 1 else 'are'} right." if right else "."
     shared = {mistake(e) for e in wrong}
-    if len(wrong) > 1 and len(shared) == 1 and None not in shared:
-        summary += f" All of them: {shared.pop()}."
+    said_once = len(wrong) > 1 and len(shared) == 1 and None not in shared
+    names = [e.name if said_once or not mistake(e) else f"{e.name} ({mistake(e)})" for e in wrong]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    right = len(entries) - len(wrong)
+    # what may be singular or plural ("the loss", "the weights"): the verbs agree with the names instead.
+    summary = f"{what}: {listed} {'is' if len(wrong) == 1 else 'are'} wrong"
+    summary += f"; the other {'one is' if right == 1 else f'{right} are'} right." if right else "."
+    if said_once:
+        summary += " " + _sentence(f"All of them: {shared.pop()}")
     rows = []
     for entry in wrong:
         error = "" if entry.relative_error == float("inf") else f", relative error {entry.relative_error:.3g}"
@@ -178,4 +181,9 @@ def require_close(actual: Any, expected: Any, *, what: str, rtol: float | None =
         mistake = likely_mistake(got, want, factors=factors, variants=variants) if got is not None else None
         if mistake is None:
             raise
-        raise CheckFailed(f"{failed.summary} Likely: {mistake}.", failed.details) from None
+        raise CheckFailed(f"{failed.summary} {_sentence(f'Likely: {mistake}')}", failed.details) from None
+
+
+def _sentence(text: str) -> str:
+    """text ending in a full stop, unless it already ends as a sentence does ("did you sum?")."""
+    return text if text.rstrip().endswith((".", "?", "!")) else text + "."

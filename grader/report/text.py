@@ -37,10 +37,12 @@ def render(report: SubmissionReport, width: int = 80, colour: bool = False, asci
         said.add(result.message)
     lines += ["", *_wrap(_total(report), width)]
     if report.hidden_not_run:
+        one = report.hidden_not_run == 1
+        points = format_points(report.hidden_points_not_run)
         lines += _wrap(
-            f"{report.hidden_not_run} hidden check{'s' if report.hidden_not_run != 1 else ''} "
-            f"({format_points(report.hidden_points_not_run)} points) were not run here; "
-            "they run when your work is graded.", width)
+            f"{report.hidden_not_run} hidden check{'' if one else 's'} ({points} point{'' if points == '1' else 's'}) "
+            f"{'was' if one else 'were'} not run here; {'it runs' if one else 'they run'} when your work is graded.",
+            width)
     return "\n".join(lines) + "\n"
 
 
@@ -110,9 +112,10 @@ def _note_text(note: LoadNote) -> str:
 
 
 def _total(report: SubmissionReport) -> str:
-    counts = [f"{report.count(status)} {label}" for status, label in (
-        ("passed", "passed"), ("failed", "failed"), ("error", "errors"), ("timeout", "timed out"))
-        if report.count(status)]
+    counts = [f"{report.count(status)} {label if report.count(status) == 1 else labels}"
+              for status, label, labels in (("passed", "passed", "passed"), ("failed", "failed", "failed"),
+                                            ("error", "error", "errors"), ("timeout", "timed out", "timed out"))
+              if report.count(status)]
     summary = f" ({', '.join(counts)})" if counts else ""
     return f"Score: {format_points(report.score)}/{format_points(report.max_score)}{summary}"
 
