@@ -153,13 +153,14 @@ class Pool:
         self.graders, self._finished = [], []
         self.interrupts.install()  # nothing below may be cut short by a KeyboardInterrupt
         interrupted = self.interrupts.count > 0
+        abandoning = interrupted or any(g.job is not None for g in graders)  # students left half graded
         try:
             started = _descendants([g.pid for g in graders if g.popen.poll() is None])
             for grader in graders:
-                if grader.popen.poll() is None and (interrupted or grader.job is not None):
+                if grader.popen.poll() is None and abandoning:
                     _signal(grader.pid, signal.SIGTERM)
                 grader.channel.close()  # between students, the end of input is enough to end a grading process
-            deadline = time.monotonic() + (GRACE_SECONDS if interrupted else CLOSE_SECONDS)
+            deadline = time.monotonic() + (GRACE_SECONDS if abandoning else CLOSE_SECONDS)
             while time.monotonic() < deadline and self.interrupts.count < 1 + interrupted:
                 alive = [g.pid for g in graders if g.popen.poll() is None]
                 if not alive:
