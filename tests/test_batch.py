@@ -343,6 +343,13 @@ def test_an_empty_submissions_folder_is_a_usage_error(tmp_path, monkeypatch, cap
     assert not (tmp_path / "out" / "grades.csv").exists()
 
 
+def test_a_results_folder_that_cannot_be_made_is_a_usage_error(submissions, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(COURSE)
+    (tmp_path / "taken").write_text("a file where the folder should go")
+    assert main(["batch", "assignment2", str(submissions), "--out", str(tmp_path / "taken")]) == 2
+    assert "cannot make the results folder" in capsys.readouterr().err
+
+
 def test_ids_that_look_like_formulas_are_quoted_in_every_csv(tmp_path):
     submissions = tmp_path / "submissions"
     submissions.mkdir()

@@ -38,7 +38,7 @@ def test_text_shows_messages_output_notes_total_and_hidden_count():
     assert "cell 2, line 1: skipped `%matplotlib inline`" in out
     assert "g(x) returned wrong values. At [0] expected 1, got 2." in out
     assert "| debug print" in out
-    assert "Score: 2/8 (1 passed, 1 failed, 1 errors, 1 timed out)" in out
+    assert "Score: 2/8 (1 passed, 1 failed, 1 error, 1 timed out)" in out
     assert "2 hidden checks (3.5 points) were not run here" in out
 
 

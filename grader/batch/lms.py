@@ -86,7 +86,8 @@ def read_roster(roster: Path) -> list[dict[str, str]]:
     reader = csv.DictReader(io.StringIO(text))
     missing = [name for name in ("Student", "ID", "SIS Login ID") if name not in (reader.fieldnames or [])]
     if missing:
-        raise UsageError(f"{roster} is not a Canvas gradebook export: it has no {', '.join(missing)} column. "
+        names = missing[0] if len(missing) == 1 else ", ".join(missing[:-1]) + " or " + missing[-1]
+        raise UsageError(f"{roster} is not a Canvas gradebook export: it has no {names} column. "
                          "Export it from Canvas: Grades, Export, Export Entire Gradebook.")
     rows = []
     for row in reader:

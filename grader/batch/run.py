@@ -22,6 +22,7 @@ from grader.batch import executors, lms, similarity, summary, work
 from grader.batch.gradebook import grades_csv
 from grader.batch.students import Student, assignment_fingerprint, discover, fingerprint
 from grader.course import Assignment, load_assignment
+from grader.errors import UsageError
 from grader.finder import Wanted, find, opened
 from grader.model import SubmissionReport
 from grader.names import printable
@@ -190,7 +191,10 @@ def run_batch(course: Path, options: BatchOptions, progress: Progress | None = N
     if options.roster is not None:
         lms.read_roster(options.roster)  # a bad roster stops the run now, not after grading everyone
     out = options.out.resolve()
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot make the results folder {out}: {exc.strerror}") from None
     students = discover(options.submissions, exclude=(out,))
     context = assignment_fingerprint([assignment.folder] + ([assignment.reference] if assignment.reference else []),
                                      f"seed={options.seed};device={options.device}")
