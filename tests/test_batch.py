@@ -17,7 +17,7 @@ from grader.batch import run as batch_run
 from grader.batch import similarity, work
 from grader.batch.executors import LocalExecutor, cpus_to_pin
 from grader.batch.run import BatchOptions, run_batch
-from grader.batch.students import discover
+from grader.batch.students import Student, discover, fingerprint
 from grader.cli import main
 from grader.course import load_assignment
 from grader.report import jsonreport
@@ -150,6 +150,32 @@ def test_every_entry_is_a_student_but_litter(tmp_path):
         (tmp_path / name).mkdir() if "." not in name or name == "__MACOSX" else (tmp_path / name).write_text("")
     assert [(s.id, [p.name for p in s.entries]) for s in discover(tmp_path)] == [
         ("a", ["a.ipynb", "a.py"]), ("b", ["b.py"]), ("c", ["c"]), ("d", ["d.ZIP"]), ("notes", ["notes.txt"])]
+
+
+def test_a_results_folder_inside_the_submissions_is_no_student(tmp_path):
+    (tmp_path / "alice.py").write_text("")
+    (tmp_path / "results").mkdir()
+    assert [s.id for s in discover(tmp_path, exclude=(tmp_path / "results",))] == ["alice"]
+
+
+def test_a_fingerprint_reads_with_bounds_and_follows_nothing(tmp_path, monkeypatch):
+    from grader.batch import students
+
+    folder = tmp_path / "kim"
+    folder.mkdir()
+    (folder / "hw.py").write_text("x = 1\n")
+    os.mkfifo(folder / "pipe.py")  # read, it would block for ever
+    os.symlink("/proc/self/mem", folder / "memory.bin")  # read, it would fail
+    os.symlink("/dev/zero", folder / "zeros.py")  # read, it would never end
+    kim = Student("kim", (folder,))
+    first = fingerprint(kim, "context")
+    assert fingerprint(kim, "context") == first and fingerprint(kim, "other") != first
+    (folder / "hw.py").write_text("x = 2\n")
+    assert fingerprint(kim, "context") != first
+    monkeypatch.setattr(students, "FINGERPRINT_FILE_BYTES", 4)  # larger files: known by size and time only
+    big = fingerprint(kim, "context")
+    os.utime(folder / "hw.py", (0, 0))
+    assert fingerprint(kim, "context") != big
 
 
 def test_similarity_ignores_the_template_and_tiny_files():

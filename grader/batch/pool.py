@@ -100,7 +100,10 @@ class Pool:
             for grader in self.graders:
                 if grader.job is None and queue:
                     grader.job = queue.popleft()
-                    grader.channel.send(grader.job)
+                    try:
+                        grader.channel.send(grader.job)
+                    except OSError:  # it died between students: its channel reads as ended just below
+                        pass
             busy = [g for g in self.graders if g.job is not None]
             if not busy:
                 return
