@@ -1,8 +1,8 @@
 """Grading processes on this machine: started, fed one student at a time, and stopped leaving nothing behind.
 
 Each grading process is a fresh interpreter (never a fork of this one, which may have initialised
-CUDA), started in a process group of its own: a Ctrl-C at the terminal, or ``timeout -s INT``
-signalling the whole group, reaches this process only, and this process decides. Each grading
+CUDA), started in a session (and so a process group) of its own: a Ctrl-C at the terminal, or
+``timeout -s INT`` signalling the whole group, reaches this process only, and this process decides. Each grading
 process starts sandbox zygotes, which fork workers; all of them keep their temporary files in one
 folder this pool made for the run.
 
@@ -27,6 +27,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -83,6 +84,7 @@ class Pool:
         (SIGINT) and SIGTERM are counted rather than raised wherever this process happens to be: the
         first makes the iterator raise KeyboardInterrupt, at a point where nothing is half done.
         """
+        self.interrupts = _Interrupts()
         self.interrupts.install()
         if self.folder is None:
             self.folder = tempfile.mkdtemp(prefix="grade-batch-")
@@ -138,7 +140,8 @@ class Pool:
         environment = {**os.environ, "TMPDIR": self.folder}
         command = [sys.executable, "-I", "-c", _BOOT, json.dumps(sys.path), str(theirs.fileno()), str(os.getpid()),
                    "" if cpu is None else str(cpu), ",".join(map(str, self.cpus))]
-        popen = subprocess.Popen(command, pass_fds=[theirs.fileno()], env=environment, process_group=0,
+        # A session of its own (so a process group of its own): a Ctrl-C at the terminal reaches this process only.
+        popen = subprocess.Popen(command, pass_fds=[theirs.fileno()], env=environment, start_new_session=True,
                                  stdin=subprocess.DEVNULL)
         self.graders.append(_Grader(popen, ours, cpu))
         theirs.close()
@@ -186,16 +189,12 @@ class Pool:
 
 
 def _channel_pair() -> tuple[Connection, Connection]:
-    import socket
-
     ours, theirs = socket.socketpair()
     theirs.set_inheritable(True)
     return Connection(ours.detach()), Connection(theirs.detach())
 
 
-def _signal(pid: int, number: signal.Signals | None) -> None:
-    if number is None:
-        return
+def _signal(pid: int, number: signal.Signals) -> None:
     try:
         os.kill(pid, number)
     except (ProcessLookupError, PermissionError):
@@ -272,7 +271,8 @@ def _kill_all(known: dict[int, int]) -> None:
     """Kill the known processes still running and whatever they started, until none is left."""
     for _ in range(50):
         table = _process_table()
-        alive = [pid for pid, start in known.items() if pid in table and table[pid][1] == start and table[pid][2] != "Z"]
+        alive = [pid for pid, start in known.items()
+                 if pid in table and table[pid][1] == start and table[pid][2] != "Z"]
         if not alive:
             return
         known.update(_descendants(alive))
