@@ -153,15 +153,13 @@ def require_parameters(entries: list[Entry], *, what: str, wording: Mapping[str,
     def mistake(entry: Entry) -> str | None:
         return wording.get(entry.mistake, entry.mistake) if entry.mistake else None
 
-    shared = {mistake(e) for e in wrong}
-    said_once = len(wrong) > 1 and len(shared) == 1 and None not in shared
-    names = [e.name if said_once or not mistake(e) else f"{e.name} ({mistake(e)})" for e in wrong]
-    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    names = ", ".join(f"{e.name} ({mistake(e)})" if mistake(e) else e.name for e in wrong)
     right = len(entries) - len(wrong)
-    # what may be singular or plural ("the loss", "the weights"): the verbs agree with the names instead.
-    summary = f"{what}: {listed} {'is' if len(wrong) == 1 else 'are'} wrong"
+    # what may be singular or plural ("the loss", "the weights"), so no verb has it for its subject.
+    summary = f"{what}: wrong for {names}"
     summary += f"; the other {'one is' if right == 1 else f'{right} are'} right." if right else "."
-    if said_once:
+    shared = {mistake(e) for e in wrong}
+    if len(wrong) > 1 and len(shared) == 1 and None not in shared:
         summary += " " + _sentence(f"All of them: {shared.pop()}")
     rows = []
     for entry in wrong:
