@@ -86,7 +86,7 @@ def test_a_mixed_class_gets_one_correct_row_each_same_as_grading_alone(submissio
     assert totals.students == 11 and totals.grader_errors == 0
     assert gradebook["alice"]["status"] == "passed" and gradebook["alice"]["score"] == gradebook["alice"]["max_score"]
     assert gradebook["gina"]["status"] == "no-submission" and gradebook["gina"]["score"] == "0"
-    assert gradebook["gina"]["reason"] == "gina holds no .py or .ipynb file."
+    assert gradebook["gina"]["reason"] == "gina holds no .py or .ipynb file such as assignment2.py."
     assert all(gradebook[s]["status"] == "failed" for s in ("bob", "carol", "dave", "erin", "hank", "ivan", "judy"))
     assert gradebook["dave"]["submission"] == "dave/assignment2.py" and gradebook["alice"]["submission"] == "alice.py"
     assignment = load_assignment(COURSE, "assignment2")
@@ -347,12 +347,12 @@ def test_an_lms_export_gives_one_row_per_student_with_the_right_status(tmp_path)
         "erin": "erin.txt is not a .py or .ipynb file, nor a folder or .zip archive holding one.",
         "mallory": "mallory.py is a symbolic link, which the grader does not follow: submit the file itself.",
         "nora": "nora/assignment2.py is a named pipe, not a regular file.",
-        "rosa": "rosa holds no .py or .ipynb file."}
+        "rosa": "rosa holds no .py or .ipynb file such as assignment2.py."}
     assert gradebook["hana"]["submission"] == "hana.zip/hw2/assignment2.py"
     assert gradebook["ivan"]["submission"] == "ivan/hw.py"
     assert gradebook["jack"]["submission"] == "jack/Submission 1/src/assignment2.py"
     notes = {n.where: n.text for n in jsonreport.load(out / "jack.json").notes if n.kind == "file"}
-    assert "jack/Submission 1/src/assignment2.ipynb is still the template" in notes["jack/Submission 1/src/assignment2.py"]
+    assert "jack/Submission 1/src/assignment2.ipynb is still the unchanged template" in notes["jack/Submission 1/src/assignment2.py"]
     hana = {n.where: n.text for n in jsonreport.load(out / "hana.json").notes if n.kind == "file"}
     assert "hana.zip/hw2/solution.py is a symbolic link" in hana["hana.zip/hw2/assignment2.py"]
     summary = progress.stream.getvalue()

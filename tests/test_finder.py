@@ -94,10 +94,11 @@ def test_nested_folders_are_searched_and_litter_is_ignored(tmp_path):
 
 def test_a_folder_without_a_python_file_says_what_it_holds(tmp_path):
     write(tmp_path / "erin" / "answers.txt", "42\n")
-    with pytest.raises(NothingToGrade, match=r"^erin holds no \.py or \.ipynb file \(only erin/answers\.txt\)\.$"):
+    with pytest.raises(NothingToGrade,
+                       match=r"^erin holds no \.py or \.ipynb file such as assignment2\.py \(it has erin/answers\.txt\)\.$"):
         find([tmp_path / "erin"], WANTED)
     (tmp_path / "gina").mkdir()
-    with pytest.raises(NothingToGrade, match=r"^gina holds no \.py or \.ipynb file\.$"):
+    with pytest.raises(NothingToGrade, match=r"^gina holds no \.py or \.ipynb file such as assignment2\.py\.$"):
         find([tmp_path / "gina"], WANTED)
     with pytest.raises(NothingToGrade, match=r"^notes\.txt is not a \.py or \.ipynb file, nor a folder or \.zip"):
         locate(write(tmp_path / "notes.txt", "hi"), WANTED)
@@ -134,7 +135,7 @@ def test_a_template_notebook_saved_in_jupyter_loses_to_worked_python(tmp_path):
     write(tmp_path / "assignment2.py", PARTLY, age=3600)
     found = find([tmp_path], WANTED)
     assert found.path.name == "assignment2.py"
-    assert "assignment2.ipynb is still the template (its code is unchanged)" in found.remark
+    assert "assignment2.ipynb is still the unchanged template" in found.remark
 
 
 def test_a_worked_notebook_wins_over_the_template_python(tmp_path):
@@ -143,7 +144,7 @@ def test_a_worked_notebook_wins_over_the_template_python(tmp_path):
     found = find([tmp_path], WANTED)
     assert found.path.name == "assignment2.ipynb"
     assert found.remark == ("graded " + found.shown + ", which implements 2 of the 7 functions: "
-                            + f"{tmp_path.name}/assignment2.py is still the template (its code is unchanged).")
+                            + f"{tmp_path.name}/assignment2.py is still the unchanged template.")
 
 
 @pytest.mark.parametrize("worked", [".py", ".ipynb"])

@@ -231,7 +231,7 @@ def _rank(examined: _Examined, wanted: Wanted) -> tuple:
 
 def _choose(examined: list[_Examined], survey: _Survey, wanted: Wanted, entries: Sequence[Path]) -> Found:
     if not examined:
-        raise NothingToGrade(_nothing(survey, entries))
+        raise NothingToGrade(_nothing(survey, entries, wanted))
     relevant = [e for e in examined if e.defined] if wanted.functions else examined
     if not relevant:
         if len(examined) > 1:
@@ -251,7 +251,7 @@ def _choose(examined: list[_Examined], survey: _Survey, wanted: Wanted, entries:
     return Found(candidate.path, candidate.shown, candidate.member, remark, best.data)
 
 
-def _nothing(survey: _Survey, entries: Sequence[Path]) -> str:
+def _nothing(survey: _Survey, entries: Sequence[Path], wanted: Wanted) -> str:
     if survey.refused:
         more = len(survey.refused) - 3
         return " ".join(f"{refusal}." for refusal in survey.refused[:3]) + (
@@ -261,9 +261,8 @@ def _nothing(survey: _Survey, entries: Sequence[Path]) -> str:
         verb = "is" if len(names) == 1 else "are"
         return f"{_listed(names)} {verb} not a .py or .ipynb file, nor a folder or .zip archive holding one."
     verb = "holds" if len(names) == 1 else "hold"
-    if not survey.others:
-        return f"{_listed(names)} {verb} no .py or .ipynb file."
-    return f"{_listed(names)} {verb} no .py or .ipynb file (only {_listed(survey.others)})."
+    missing = f"{_listed(names)} {verb} no .py or .ipynb file such as {wanted.name}.py"
+    return f"{missing} (it has {_listed(survey.others)})." if survey.others else f"{missing}."
 
 
 def _listed(names: list[str], most: int = 5) -> str:
@@ -297,7 +296,7 @@ def _why_not(other: _Examined, best: _Examined, wanted: Wanted) -> str:
     if wanted.functions and not other.defined:
         return f"{shown} defines none of them"
     if other.unchanged:
-        return f"{shown} is {'too' if best.unchanged else 'still the template (its code is unchanged)'}"
+        return f"{shown} is {'too' if best.unchanged else 'still the unchanged template'}"
     if len(other.implemented) != len(best.implemented):
         return f"{shown} implements {len(other.implemented)}"
     if len(other.defined) != len(best.defined):
