@@ -99,13 +99,7 @@ class Pool:
         while True:
             if self.interrupts.count:
                 raise KeyboardInterrupt
-            for grader in self.graders:
-                if grader.job is None and queue:
-                    grader.job = queue.popleft()
-                    try:
-                        grader.channel.send(grader.job)
-                    except OSError:  # it died between students: its channel reads as ended just below
-                        pass
+            self._hand_out(queue)
             busy = [g for g in self.graders if g.job is not None]
             if not busy:
                 return
@@ -117,8 +111,18 @@ class Pool:
                     done = self._replace(grader, queue, attempts)
                 else:
                     grader.job = None
+                    self._hand_out(queue)  # the next student, before the caller writes this one's files
                 if done is not None:
                     yield done
+
+    def _hand_out(self, queue: deque[work.Job]) -> None:
+        for grader in self.graders:
+            if grader.job is None and queue and not self.interrupts.count:
+                grader.job = queue.popleft()
+                try:
+                    grader.channel.send(grader.job)
+                except OSError:  # it died between students: its channel reads as ended when next waited on
+                    pass
 
     def _replace(self, grader: _Grader, queue: deque, attempts: dict[str, int]) -> work.Done | None:
         """A grading process died (which student code cannot cause): its student is tried once more."""
