@@ -366,7 +366,7 @@ def test_an_empty_submissions_folder_is_a_usage_error(tmp_path, monkeypatch, cap
     (tmp_path / "empty" / ".DS_Store").write_bytes(b"")
     assert main(["batch", "assignment2", str(tmp_path / "empty"), "--out", str(tmp_path / "out")]) == 2
     assert "holds no submissions" in capsys.readouterr().err
-    assert not (tmp_path / "out" / "grades.csv").exists()
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_results_folder_that_cannot_be_made_is_a_usage_error(submissions, tmp_path, monkeypatch, capsys):

@@ -191,11 +191,11 @@ def run_batch(course: Path, options: BatchOptions, progress: Progress | None = N
     if options.roster is not None:
         lms.read_roster(options.roster)  # a bad roster stops the run now, not after grading everyone
     out = options.out.resolve()
+    students = discover(options.submissions, exclude=(out,))  # no one to grade: stop before making anything
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"cannot make the results folder {out}: {exc.strerror}") from None
-    students = discover(options.submissions, exclude=(out,))
     context = assignment_fingerprint([assignment.folder] + ([assignment.reference] if assignment.reference else []),
                                      f"seed={options.seed};device={options.device}")
     state = _read_state(out, assignment.name)
