@@ -5,6 +5,9 @@
     grade release ASSIGNMENT --out DIR
     grade gradescope ASSIGNMENT --out FILE.zip
     grade classroom50 ASSIGNMENT --out DIR
+    grade make-notebook TEMPLATE.py [...]
+
+``grade --help`` lists every command in COMMANDS, each with the first line of its docstring.
 
 Exit status: 0 every check passed; 1 some check lost points (a broken
 submission included); 2 a usage or configuration problem, with what to do.
@@ -15,6 +18,7 @@ is done whatever the score: the platform reads the score from the files.
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import os
 import shutil
@@ -24,13 +28,13 @@ from pathlib import Path
 
 from grader import __version__
 from grader.api import DEVICES, grade, report_without_submission
-from grader.course import find_course, load_assignment
+from grader.course import Assignment, find_course, load_assignment
 from grader.errors import GraderError, UsageError
+from grader.finder import Found, Wanted, find, locate, opened
 from grader.model import LoadNote, SubmissionReport
 from grader.report import classroom50, github, gradescope, jsonreport, junit, text
 from grader.report.jsonreport import write_atomic
 from grader.sandbox.isolation import PROFILES
-from grader.submission import choose, locate, unchanged_templates
 
 FORMATS = ("text", "json", "gradescope", "classroom50", "github", "junit")
 # Formats read by a platform that takes the score from the file, not from the exit status.
@@ -48,14 +52,18 @@ def exit_code(report: SubmissionReport) -> ExitCode:
 
 
 def _grade_parser() -> argparse.ArgumentParser:
+    commands = "\n".join(f"  {name:<14} {_summary(run)}" for name, run in COMMANDS.items())
     parser = argparse.ArgumentParser(
         prog="grade",
-        description="Grade a submission for an assignment and print what passed and what to fix.",
+        usage="grade ASSIGNMENT [options]\n       grade COMMAND [options]   (grade COMMAND --help for its options)",
+        description="Grade a submission for an assignment and print what passed and what to fix.\n\n"
+                    f"commands:\n{commands}",
         epilog="Exit status: 0 all checks passed, 1 some check lost points, 2 usage or configuration problem.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("assignment", help="assignment name, such as assignment2")
     parser.add_argument("--submission", type=Path, metavar="PATH",
-                        help="a .py or .ipynb file, or a folder holding one "
+                        help="a .py or .ipynb file, or a folder or .zip archive holding one "
                              "(default: assignments/ASSIGNMENT/ASSIGNMENT.py or .ipynb)")
     parser.add_argument("--format", choices=FORMATS, default="text",
                         help="text (default); json; gradescope (results.json); classroom50 (result.json and "
@@ -81,12 +89,20 @@ def _grade_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _default_submission(folder: Path, name: str) -> tuple[Path, str | None]:
-    found = [p for p in (folder / f"{name}.py", folder / f"{name}.ipynb") if p.is_file()]
-    if not found:
-        raise UsageError(f"No submission found: expected {folder / name}.py or .ipynb. "
+def _summary(run) -> str:
+    return (run.__doc__ or "").strip().splitlines()[0] if run.__doc__ else ""
+
+
+def _default_submission(assignment: Assignment) -> Found:
+    present = [p for p in assignment.default_submissions if p.is_file()]
+    if not present:
+        raise UsageError(f"No submission found: expected {assignment.folder / assignment.name}.py or .ipynb. "
                          "Pass the file to grade with --submission PATH.")
-    return choose(found, unchanged_templates(folder, folder))
+    return find(present, _wanted(assignment))
+
+
+def _wanted(assignment: Assignment) -> Wanted:
+    return Wanted(assignment.name, assignment.functions, assignment.folder)
 
 
 def _shown(path: Path) -> str:
@@ -124,9 +140,9 @@ def _grade_from_args(args: argparse.Namespace) -> SubmissionReport:
     assignment = load_assignment(course, args.assignment)
     try:
         if args.submission is not None:
-            path, remark = locate(args.submission, assignment.name, templates=assignment.folder)
+            found = locate(args.submission, _wanted(assignment))
         else:
-            path, remark = _default_submission(assignment.folder, assignment.name)
+            found = _default_submission(assignment)
     except UsageError as exc:
         if args.format not in _PLATFORM_FORMATS:
             raise
@@ -134,9 +150,11 @@ def _grade_from_args(args: argparse.Namespace) -> SubmissionReport:
         return report_without_submission(assignment, str(exc), seed=args.seed, device=args.device,
                                          shown_as=_shown(args.submission or assignment.folder),
                                          only=tuple(args.only))
-    notes = (LoadNote("file", path.name, remark),) if remark else ()
-    return grade(assignment, path, seed=args.seed, device=args.device, shown_as=_shown(path), notes=notes,
-                 only=tuple(args.only), require=args.require_isolation)
+    shown = _shown(found.path) if found.member is None else found.shown
+    notes = (LoadNote("file", shown, found.remark),) if found.remark else ()
+    with opened(found) as path:
+        return grade(assignment, path, seed=args.seed, device=args.device, shown_as=shown, notes=notes,
+                     only=tuple(args.only), require=args.require_isolation)
 
 
 def _write(report: SubmissionReport, args: argparse.Namespace) -> None:
@@ -215,6 +233,7 @@ def _batch_parser() -> argparse.ArgumentParser:
 
 
 def run_batch_command(argv: list[str]) -> int:
+    """grade every submission in a folder: reports, feedback, grades.csv, LMS files and a class summary"""
     from grader.batch.run import BatchOptions, run_batch
 
     args = _batch_parser().parse_args(argv)
@@ -237,6 +256,7 @@ def _packaging_parser(prog: str, description: str, out_help: str) -> argparse.Ar
 
 
 def run_release(argv: list[str]) -> int:
+    """write what students receive: the template, its notebook, README, public checks and the grader"""
     from grader.platforms.release import build_release
 
     parser = _packaging_parser("grade release", "Write what students receive: the template, its notebook twin, "
@@ -251,6 +271,7 @@ def run_release(argv: list[str]) -> int:
 
 
 def run_gradescope(argv: list[str]) -> int:
+    """build the autograder zip to upload to a Gradescope programming assignment"""
     from grader.platforms.gradescope import build_gradescope
 
     parser = _packaging_parser("grade gradescope", "Build the Gradescope autograder zip (setup.sh, run_autograder, "
@@ -265,6 +286,7 @@ def run_gradescope(argv: list[str]) -> int:
 
 
 def run_classroom50(argv: list[str]) -> int:
+    """build the Classroom 50 autograder bundle for a classroom's config repository"""
     from grader.platforms.classroom50 import build_classroom50
 
     parser = _packaging_parser("grade classroom50", "Build the Classroom 50 bundle (autograder.py, the grader, "
@@ -279,6 +301,7 @@ def run_classroom50(argv: list[str]) -> int:
 
 
 def run_doctor(argv: list[str]) -> int:
+    """say which isolation layers protect student code on this machine, and try them as a student would"""
     from grader import doctor
 
     parser = argparse.ArgumentParser(
@@ -297,9 +320,18 @@ def run_doctor(argv: list[str]) -> int:
 
 
 def run_make_notebook(argv: list[str]) -> int:
+    """write the .ipynb twin of a template .py (percent format: "# %%" starts a cell)"""
     from grader import notebooks
 
-    return notebooks.main(argv)
+    parser = argparse.ArgumentParser(prog="grade make-notebook", description=_summary(run_make_notebook).capitalize()
+                                     + "; the notebook is written beside it.")
+    parser.add_argument("templates", nargs="+", type=Path, metavar="TEMPLATE.py")
+    args = parser.parse_args(argv)
+    for template in args.templates:
+        if template.suffix != ".py" or not template.is_file():
+            raise UsageError(f"{template} is not a .py template; give the assignment's .py file.")
+        print(f"Wrote {notebooks.write_twin(template)}.")
+    return ExitCode.OK
 
 
 COMMANDS = {
@@ -312,11 +344,31 @@ COMMANDS = {
 }
 
 
+def _misspelt_command(argv: list[str]) -> str | None:
+    """The command argv[0] is most likely a typo of, when it is no command and no assignment."""
+    if not argv or argv[0] in COMMANDS or argv[0].startswith("-"):
+        return None
+    close = difflib.get_close_matches(argv[0], list(COMMANDS), n=1, cutoff=0.7)
+    if not close:
+        return None
+    explicit = argv[argv.index("--course") + 1] if "--course" in argv[:-1] else None
+    try:
+        course = find_course(explicit=Path(explicit) if explicit else None)
+    except GraderError:
+        return close[0]
+    return None if (course / "assignments" / argv[0]).is_dir() else close[0]
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     command = COMMANDS.get(argv[0], run_grade) if argv else run_grade
     if argv and argv[0] in COMMANDS:
         argv = argv[1:]
+    typo = _misspelt_command(argv) if command is run_grade else None
+    if typo is not None:
+        print(f"grade: there is no command or assignment called {argv[0]!r}. Did you mean: grade {typo}?",
+              file=sys.stderr)
+        return ExitCode.USAGE
     try:
         return int(command(argv))
     except SystemExit as exc:  # argparse: --help, --version, or a usage error

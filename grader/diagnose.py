@@ -156,11 +156,12 @@ def require_parameters(entries: list[Entry], *, what: str, wording: Mapping[str,
 
     names = ", ".join(f"{e.name} ({mistake(e)})" if mistake(e) else e.name for e in wrong)
     right = len(entries) - len(wrong)
-    summary = f"{what} is wrong for {names}"
-    summary += f"; the other {right} {'is' if right == 1 else 'are'} right." if right else "."
+    # what may be singular or plural ("the loss", "the weights"), so no verb has it for its subject.
+    summary = f"{what}: wrong for {names}"
+    summary += f"; the other {'one is' if right == 1 else f'{right} are'} right." if right else "."
     shared = {mistake(e) for e in wrong}
     if len(wrong) > 1 and len(shared) == 1 and None not in shared:
-        summary += f" All of them: {shared.pop()}."
+        summary += " " + _sentence(f"All of them: {shared.pop()}")
     rows, table = [], []
     for entry in wrong:
         finite = entry.relative_error != float("inf")
@@ -182,4 +183,9 @@ def require_close(actual: Any, expected: Any, *, what: str, rtol: float | None =
         mistake = likely_mistake(got, want, factors=factors, variants=variants) if got is not None else None
         if mistake is None:
             raise
-        raise CheckFailed(f"{failed.summary} Likely: {mistake}.", failed.details) from None
+        raise CheckFailed(f"{failed.summary} {_sentence(f'Likely: {mistake}')}", failed.details) from None
+
+
+def _sentence(text: str) -> str:
+    """text ending in a full stop, unless it already ends as a sentence does ("did you sum?")."""
+    return text if text.rstrip().endswith((".", "?", "!")) else text + "."

@@ -1,19 +1,21 @@
-"""Finding and reading a submission: a .py file, a notebook, or a folder.
+"""Reading a submission: a .py file or a notebook (grader.finder chooses which file).
 
-Reading never runs student code. A notebook becomes one unit per code cell,
+Reading never runs student code, never follows a symbolic link and never reads
+more than a submission may hold. A notebook becomes one unit per code cell,
 turned into Python as Jupyter does it (``grader.notebooks.cell_units``). A file
 that cannot be read at all is not a usage error: it is the student's result.
 """
 
 from __future__ import annotations
 
-import hashlib
+import errno
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
-from grader.errors import UsageError
 from grader.model import LoadNote
+from grader.names import printable
 from grader.sandbox.session import Unit
 
 MAX_SOURCE_BYTES = 5 * 1024 * 1024
@@ -33,90 +35,63 @@ class Submission:
     problem: str | None = None
 
 
-TEMPLATE_HASHES = "templates.sha256"
-
-
-def locate(path: Path, assignment: str, templates: Path | None = None) -> tuple[Path, str | None]:
-    """The file to grade for path, and a remark when a choice had to be made.
-
-    templates: the folder with the assignment's templates; when path holds
-    both a .py and an .ipynb, the one that differs from its template wins.
-    """
-    if path.is_file():
-        return path, None
-    if not path.is_dir():
-        raise UsageError(f"{path} does not exist; give a .py or .ipynb file, or a folder holding one.")
-    found = [p for p in (path / f"{assignment}.py", path / f"{assignment}.ipynb") if p.is_file()]
-    if found:
-        return choose(found, unchanged_templates(templates, path))
-    candidates = sorted(p for p in path.iterdir() if p.suffix in (".py", ".ipynb") and p.is_file())
-    if len(candidates) == 1:
-        return candidates[0], None
-    names = ", ".join(p.name for p in candidates) or "no .py or .ipynb files"
-    raise UsageError(f"{path} has no {assignment}.py or {assignment}.ipynb (it has {names}).")
-
-
-def choose(found: list[Path], is_template: Callable[[Path], bool] | None = None) -> tuple[Path, str | None]:
-    """Of a .py and an .ipynb of the same assignment, the one the student worked on.
-
-    That is the only one that is not still the unchanged template, when
-    is_template can tell (a fresh git checkout gives both files the same
-    time); otherwise the one changed last.
-    """
-    if len(found) == 1:
-        return found[0], None
-    if is_template is not None:
-        edited = [p for p in found if not is_template(p)]
-        if len(edited) == 1:
-            other = next(p for p in found if p != edited[0])
-            return edited[0], (f"found both {edited[0].name} and {other.name}; graded {edited[0].name}, since "
-                               f"{other.name} is still the unchanged template")
-    newest = max(found, key=lambda p: p.stat().st_mtime)
-    other = next(p for p in found if p != newest)
-    return newest, f"found both {newest.name} and {other.name}; graded {newest.name}, the one changed most recently"
-
-
-def unchanged_templates(templates: Path | None, folder: Path) -> Callable[[Path], bool] | None:
-    """How to tell a file in folder that is still the assignment's template.
-
-    By comparison with the templates folder when it is another folder; in the
-    templates folder itself (a student's own copy), by the hashes a release
-    recorded there when it was made.
-    """
-    if templates is None:
-        return None
-    if folder.resolve() != templates.resolve():
-        return lambda path: _same_bytes(path, templates / path.name)
-    try:
-        lines = (templates / TEMPLATE_HASHES).read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return None
-    recorded = {name.strip(): digest for digest, _, name in (line.partition("  ") for line in lines) if name}
-    return lambda path: recorded.get(path.name) == file_hash(path)
-
-
-def file_hash(path: Path) -> str | None:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
-
-
-def _same_bytes(path: Path, template: Path) -> bool:
-    try:
-        return template.is_file() and template.stat().st_size == path.stat().st_size \
-            and template.read_bytes() == path.read_bytes()
-    except OSError:
-        return False
-
-
 def read(path: Path) -> Submission:
-    if path.suffix == ".ipynb":
+    """The submission at path (a .py or .ipynb file the finder chose), read but never run."""
+    if path.suffix.lower() == ".ipynb":
         return _read_notebook(path)
     source = _read_text(path, MAX_SOURCE_BYTES)
     if isinstance(source, Submission):
         return source
-    return Submission(path, (Unit("", path.name, source),))
+    return Submission(path, (Unit("", printable(path.name), source),))
+
+
+class Unreadable(Exception):
+    """A file the grader will not or cannot read; the message says why, for the student.
+
+    why: the words that follow the file's name ("is a symbolic link, ...").
+    """
+
+    def __init__(self, name: str, why: str) -> None:
+        super().__init__(f"{name} {why}.")
+        self.why = why
+
+
+def read_limited(path: Path, limit: int) -> bytes:
+    """The bytes of the regular file at path, at most limit of them; raises Unreadable otherwise.
+
+    A symbolic link is refused rather than followed (it could point at the reference solution or
+    at a file only the grader may read), and so is anything that is not a regular file (a FIFO
+    would block, a device could be endless). The size is checked before anything is read, and
+    the read itself stops at the limit whatever the size said.
+    """
+    name = printable(path.name)
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) \
+        | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise Unreadable(name, "is a symbolic link, which the grader does not follow: "
+                                   "submit the file itself") from None
+        raise Unreadable(name, f"could not be read ({(exc.strerror or str(exc)).lower()})") from None
+    with os.fdopen(fd, "rb") as stream:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise Unreadable(name, f"is {file_kind(mode)}, not a regular file")
+        size = os.fstat(fd).st_size
+        data = b"" if size > limit else stream.read(limit + 1)
+        if size > limit or len(data) > limit:
+            shown = max(size, len(data))
+            raise Unreadable(name, f"is {shown / 1e6:.1f} MB, more than the {limit / 1e6:.0f} MB "
+                                   "a submission may be")
+    return data
+
+
+def file_kind(mode: int) -> str:
+    """What a file that is not a regular one is, in words."""
+    kinds = ((stat.S_ISDIR, "a folder"), (stat.S_ISLNK, "a symbolic link"), (stat.S_ISFIFO, "a named pipe"),
+             (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+    return next((words for test, words in kinds if test(mode)), "a special file")
 
 
 def _read_text(path: Path, limit: int) -> str | Submission:
@@ -127,13 +102,9 @@ def _read_text(path: Path, limit: int) -> str | Submission:
 
 def _read_bytes(path: Path, limit: int) -> bytes | Submission:
     try:
-        size = path.stat().st_size
-        if size > limit:
-            return Submission(path, (), problem=(
-                f"{path.name} is {size / 1e6:.1f} MB, more than the {limit / 1e6:.0f} MB a submission may be."))
-        return path.read_bytes()
-    except OSError as exc:
-        return Submission(path, (), problem=f"{path.name} could not be read: {exc.strerror or exc}.")
+        return read_limited(path, limit)
+    except Unreadable as exc:
+        return Submission(path, (), problem=str(exc))
 
 
 def _decode(path: Path, data: bytes) -> str | Submission:
@@ -141,14 +112,12 @@ def _decode(path: Path, data: bytes) -> str | Submission:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         return Submission(path, (), problem=(
-            f"{path.name} is not UTF-8 text (byte {exc.start} cannot be read). "
+            f"{printable(path.name)} is not UTF-8 text (byte {exc.start} cannot be read). "
             "Save it as UTF-8 in your editor and submit again."))
 
 
 def _read_notebook(path: Path) -> Submission:
     import nbformat
-
-    from grader.notebooks import cell_units
 
     text = _read_text(path, MAX_NOTEBOOK_BYTES)
     if isinstance(text, Submission):
@@ -159,5 +128,8 @@ def _read_notebook(path: Path) -> Submission:
         return Submission(path, (), problem=(
             f"{path.name} could not be read as a Jupyter notebook ({type(exc).__name__}). "
             "Open it in Jupyter, save it, and submit again."))
-    units, notes = cell_units(notebook, path.name)
+    from grader.notebooks import cell_units
+
+    units, notes = cell_units(notebook, printable(path.name))
     return Submission(path, tuple(units), tuple(notes))
+

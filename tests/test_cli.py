@@ -98,3 +98,42 @@ def test_only_runs_the_named_checks_or_functions(in_course, capsys):
     assert names and all(n.startswith("naive_add") or n == "naive_relu_values" for n in names)
     assert main(["assignment2", "--submission", CORRECT, "--only", "naive_nothing"]) == 2
     assert "No check is named or exercises naive_nothing" in capsys.readouterr().err
+
+
+def test_help_lists_every_command_with_one_line_each(capsys):
+    from grader.cli import COMMANDS
+
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    listed = {line.split()[0]: line for line in out.split("commands:\n", 1)[1].split("\n\n", 1)[0].splitlines()}
+    assert set(listed) == set(COMMANDS) >= {"batch", "release", "gradescope", "classroom50", "make-notebook"}
+    assert all(len(line.split(maxsplit=1)) == 2 for line in listed.values())  # each has its line
+    for command in COMMANDS:
+        assert main([command, "--help"]) == 0
+        assert f"usage: grade {command}" in capsys.readouterr().out
+
+
+def test_a_misspelt_command_is_suggested(in_course, capsys):
+    assert main(["btach", "assignment2", "submissions/", "--out", "results/"]) == 2
+    assert "Did you mean: grade batch?" in capsys.readouterr().err
+    assert main(["gradescpoe", "assignment2"]) == 2
+    assert "Did you mean: grade gradescope?" in capsys.readouterr().err
+    assert main(["assignment9"]) == 2  # not near any command: the assignment is what is missing
+    assert "Did you mean" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["answers.txt", "assignment2.md", "hw.pdf"])
+def test_a_submission_that_is_no_python_notebook_folder_or_zip_is_a_usage_error(in_course, tmp_path, capsys, name):
+    (tmp_path / name).write_text("def naive_add(x, y):\n    return x + y\n")
+    assert main(["assignment2", "--submission", str(tmp_path / name)]) == 2
+    assert f"{name} is not a .py or .ipynb file, nor a folder or .zip archive holding one." in capsys.readouterr().err
+
+
+def test_a_zip_submission_is_graded_and_named_by_its_member(in_course, tmp_path, capsys):
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "hw.zip", "w") as archive:
+        archive.write(CORRECT, "hw2/assignment2.py")
+    assert main(["assignment2", "--submission", str(tmp_path / "hw.zip"), "--json", "-"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["submission"] == "hw.zip/hw2/assignment2.py" and report["score"] == report["max_score"]

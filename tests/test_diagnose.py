@@ -47,8 +47,8 @@ def test_compare_and_require_name_each_wrong_parameter():
     assert [e.ok for e in entries] == [True, False, False]
     with pytest.raises(CheckFailed) as caught:
         require_parameters(entries, what="gradients(x, y)")
-    assert caught.value.summary == ("gradients(x, y) is wrong for w2 (the sign is flipped), b (off by a factor of 2); "
-                                    "the other 1 is right.")
+    assert caught.value.summary == ("gradients(x, y): wrong for w2 (the sign is flipped), b (off by a factor of 2); "
+                                    "the other one is right.")
     assert "w2: expected -1.5, got 1.5, relative error 2" in caught.value.details
 
 

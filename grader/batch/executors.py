@@ -2,20 +2,18 @@
 
 Both take jobs and yield outcomes as they finish, in any order; everything
 else (resume, files, progress) is the same whichever runs them. Grading
-processes are started fresh (spawn), never forked from a process that may have
+processes are started fresh, never forked from a process that may have
 initialised CUDA; each keeps its own fork server for the sandbox workers and,
 locally, runs on a CPU of its own with them.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from typing import Iterator, Protocol
 
 from grader.batch import work
+from grader.batch.pool import Pool
 from grader.errors import UsageError
 
 
@@ -43,51 +41,17 @@ def cpus_to_pin(processes: int) -> tuple[int, ...]:
 
 
 class LocalExecutor:
-    """A pool of `processes` grading processes on this machine."""
+    """A pool of `processes` grading processes on this machine (see grader.batch.pool)."""
 
     def __init__(self, processes: int) -> None:
-        self.processes = max(1, processes)
-        self._pool: ProcessPoolExecutor | None = None
-
-    def _fresh_pool(self) -> ProcessPoolExecutor:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-        context = multiprocessing.get_context("spawn")
-        cpus = cpus_to_pin(self.processes)
-        pinning = {"initializer": work.pin, "initargs": (context.Value("i", 0), cpus)} if cpus else {}
-        self._pool = ProcessPoolExecutor(self.processes, mp_context=context, **pinning)
-        return self._pool
+        self.pool = Pool(max(1, processes), cpus_to_pin(max(1, processes)))
 
     def map(self, jobs: list[work.Job]) -> Iterator[work.Done]:
         """Start the jobs now; the outcomes come from the iterator, as they finish."""
-        first = self._fresh_pool()
-        return self._outcomes(first, list(jobs))
-
-    def _outcomes(self, pool: ProcessPoolExecutor, jobs: list[work.Job]) -> Iterator[work.Done]:
-        futures: dict[Future, work.Job] = {pool.submit(work.run, job): job for job in jobs}
-        attempts = {job.student: 0 for job in jobs}
-        while futures:
-            pending = []
-            try:
-                for future in as_completed(futures):
-                    yield future.result()
-            except BrokenProcessPool:
-                # A grading process died (which student code cannot cause): retry what was left once.
-                for future, job in futures.items():
-                    if future.done() and not future.exception():
-                        continue
-                    attempts[job.student] += 1
-                    if attempts[job.student] > 1:
-                        yield _lost(job, "the grading process stopped unexpectedly, twice")
-                    else:
-                        pending.append(job)
-            pool = self._fresh_pool() if pending else pool
-            futures = {pool.submit(work.run, job): job for job in pending}
+        return self.pool.run(list(jobs))
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+        self.pool.close()
 
 
 class DaskExecutor:
@@ -108,6 +72,7 @@ class DaskExecutor:
         """Submit the jobs now; the outcomes come from the iterator, as they finish."""
         futures = {self.client.submit(work.run, job, pure=False, retries=1, key=f"grade-{job.student}-{id(job)}"): job
                    for job in jobs}
+        self._futures = list(futures)
         return self._outcomes(futures)
 
     def _outcomes(self, futures: dict) -> Iterator[work.Done]:
@@ -120,7 +85,10 @@ class DaskExecutor:
                 yield _lost(futures[future], f"the Dask worker failed: {type(exc).__name__}: {exc}")
 
     def close(self) -> None:
-        self.client.close()
+        try:
+            self.client.cancel(getattr(self, "_futures", []))  # an interrupted batch leaves nothing queued
+        finally:
+            self.client.close()
 
 
 def make(kind: str, processes: int, scheduler: str | None) -> Executor:

@@ -23,21 +23,17 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.batch.gradebook import cell
 from grader.errors import UsageError
 from grader.model import format_points
 
 CANVAS_IDENTITY = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
 class Export:
     text: str
     unmatched: tuple[str, ...] = ()  # our students the roster does not list
-
-
-def _cell(value: str) -> str:
-    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 def _score(value: float | None) -> str:
@@ -48,11 +44,11 @@ def canvas_csv(scores: dict[str, float | None], column: str, points_possible: fl
                roster: Path | None = None) -> Export:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([*CANVAS_IDENTITY, _cell(column)])
+    writer.writerow([*CANVAS_IDENTITY, cell(column)])
     writer.writerow(["Points Possible", "", "", "", "", format_points(points_possible)])
     if roster is None:
         for student, score in scores.items():
-            writer.writerow([_cell(student), "", "", _cell(student), "", _score(score)])
+            writer.writerow([cell(student), "", "", cell(student), "", _score(score)])
         return Export(out.getvalue())
     lookup = {student.lower(): student for student in scores}
     matched: set[str] = set()
@@ -60,7 +56,7 @@ def canvas_csv(scores: dict[str, float | None], column: str, points_possible: fl
         student = next((lookup[key] for key in _keys(row) if key in lookup), None)
         if student is not None:
             matched.add(student)
-        writer.writerow([_cell(row.get(name, "")) for name in CANVAS_IDENTITY]
+        writer.writerow([cell(row.get(name, "")) for name in CANVAS_IDENTITY]
                         + [_score(scores[student]) if student is not None else ""])
     return Export(out.getvalue(), tuple(s for s in scores if s not in matched))
 
@@ -68,9 +64,9 @@ def canvas_csv(scores: dict[str, float | None], column: str, points_possible: fl
 def moodle_csv(scores: dict[str, float | None], column: str) -> Export:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["Username", _cell(column)])
+    writer.writerow(["Username", cell(column)])
     for student, score in scores.items():
-        writer.writerow([_cell(student), _score(score)])
+        writer.writerow([cell(student), _score(score)])
     return Export(out.getvalue())
 
 
@@ -90,7 +86,8 @@ def read_roster(roster: Path) -> list[dict[str, str]]:
     reader = csv.DictReader(io.StringIO(text))
     missing = [name for name in ("Student", "ID", "SIS Login ID") if name not in (reader.fieldnames or [])]
     if missing:
-        raise UsageError(f"{roster} is not a Canvas gradebook export: it has no {', '.join(missing)} column. "
+        names = missing[0] if len(missing) == 1 else ", ".join(missing[:-1]) + " or " + missing[-1]
+        raise UsageError(f"{roster} is not a Canvas gradebook export: it has no {names} column. "
                          "Export it from Canvas: Grades, Export, Export Entire Gradebook.")
     rows = []
     for row in reader:

@@ -22,11 +22,14 @@ from grader.batch import executors, lms, similarity, summary, work
 from grader.batch.gradebook import grades_csv
 from grader.batch.students import Student, assignment_fingerprint, discover, fingerprint
 from grader.course import Assignment, load_assignment
+from grader.errors import UsageError
+from grader.finder import Wanted, find, opened
 from grader.model import SubmissionReport
+from grader.names import printable
 from grader.report import html, jsonreport, markdown, notebook
 from grader.report.jsonreport import write_atomic
 from grader.sandbox.session import Limits
-from grader.submission import locate, read
+from grader.submission import read
 
 STATE = ".grade-batch.jsonl"  # one line per graded student; the last line about a student wins
 
@@ -57,6 +60,8 @@ class BatchTotals:
     mean: float
     max_score: float
     unmatched: tuple[str, ...] = ()  # students the roster does not list
+    no_submission: int = 0
+    reasons: tuple[tuple[str, str], ...] = ()  # (student, why) for those with no submission or a grader error
 
 
 class Progress:
@@ -72,7 +77,7 @@ class Progress:
     def start(self, total: int, skipped: int) -> None:
         self.total, self.started = total, time.monotonic()
         note = f" ({skipped} unchanged, skipped)" if skipped else ""
-        self.stream.write(f"Grading {total} submissions{note}\n")
+        self.stream.write(f"Grading {_count(total, 'submission')}{note}\n")
         self.stream.flush()
 
     def advance(self, outcome: work.Done) -> None:
@@ -80,7 +85,7 @@ class Progress:
         self.errors += outcome.status == "grader-error"
         elapsed = time.monotonic() - self.started
         remaining = (self.total - self.done) * elapsed / self.done
-        errors = f", {self.errors} grader errors" if self.errors else ""
+        errors = f", {_count(self.errors, 'grader error')}" if self.errors else ""
         line = f"{self.done}/{self.total} graded{errors}, ETA {int(remaining) // 60}:{int(remaining) % 60:02d}"
         if self.live:
             width = 30
@@ -94,14 +99,43 @@ class Progress:
     def finish(self, totals: BatchTotals, out: Path) -> None:
         if self.live and self.total:
             self.stream.write("\n")
-        errors = f", {totals.grader_errors} grader errors" if totals.grader_errors else ""
+        errors = f", {_count(totals.grader_errors, 'grader error')}" if totals.grader_errors else ""
+        missing = f", {totals.no_submission} with nothing to grade" if totals.no_submission else ""
         self.stream.write(
-            f"{totals.students} students: {totals.graded} graded, {totals.skipped} unchanged{errors} in "
-            f"{totals.seconds:.1f} s; mean score {totals.mean:.4g}/{totals.max_score:.4g}. "
+            f"{_count(totals.students, 'student')}: {totals.graded} graded, {totals.skipped} unchanged{missing}"
+            f"{errors} in {totals.seconds:.1f} s; mean score {totals.mean:.4g}/{totals.max_score:.4g}. "
             f"Gradebook: {out / 'grades.csv'}; for an LMS: {out / 'lms'}\n")
+        for student, reason in totals.reasons:  # ids and file names are students' choice: printable already
+            self.stream.write(f"  {student}: {reason}\n")
         if totals.unmatched:
             self.stream.write(f"Not in the roster, so not in lms/canvas.csv: {', '.join(totals.unmatched)}\n")
         self.stream.flush()
+
+    def interrupted(self) -> None:
+        if self.live and self.done:
+            self.stream.write("\n")
+        self.stream.write(f"Stopped after {self.done} of {_count(self.total, 'submission')}: the graded ones are "
+                          "kept, and the same command grades the rest.\n")
+        self.stream.flush()
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
+
+
+def _journal(out: Path) -> TextIO:
+    """The journal, opened to append; a last line cut short by an earlier interruption is ended
+    first, so that it stays one unreadable line rather than spoiling the next one too."""
+    try:
+        with open(out / STATE, "rb") as existing:
+            existing.seek(-1, os.SEEK_END)
+            cut_short = existing.read(1) != b"\n"
+    except OSError:  # no journal yet, or an empty one
+        cut_short = False
+    journal = open(out / STATE, "a", encoding="utf-8")
+    if cut_short:
+        journal.write("\n")
+    return journal
 
 
 def _read_state(out: Path, assignment: str) -> dict[str, dict]:
@@ -143,13 +177,14 @@ def _write_student(out: Path, outcome: work.Done, submissions: Path) -> None:
     (out / f"{outcome.student}.error.txt").unlink(missing_ok=True)
 
 
-def _source(student: Student, assignment: str) -> str:
+def _source(student: Student, wanted: Wanted) -> str:
     """The student's code as text, for the similarity search (read, never run)."""
     try:
-        path, _ = locate(student.path, assignment)
-    except Exception:  # no file: nothing to compare
+        found = find(student.entries, wanted)
+        with opened(found) as path:
+            return "\n".join(unit.source for unit in read(path).units)
+    except Exception:  # nothing readable to compare: the student's row says why
         return ""
-    return "\n".join(unit.source for unit in read(path).units)
 
 
 def run_batch(course: Path, options: BatchOptions, progress: Progress | None = None) -> BatchTotals:
@@ -158,8 +193,11 @@ def run_batch(course: Path, options: BatchOptions, progress: Progress | None = N
     if options.roster is not None:
         lms.read_roster(options.roster)  # a bad roster stops the run now, not after grading everyone
     out = options.out.resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    students = discover(options.submissions, exclude=(out,))
+    students = discover(options.submissions, exclude=(out,))  # no one to grade: stop before making anything
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot make the results folder {out}: {exc.strerror}") from None
     context = assignment_fingerprint([assignment.folder] + ([assignment.reference] if assignment.reference else []),
                                      f"seed={options.seed};device={options.device}")
     state = _read_state(out, assignment.name)
@@ -167,27 +205,30 @@ def run_batch(course: Path, options: BatchOptions, progress: Progress | None = N
     todo = [s for s in students if options.force or state.get(s.id, {}).get("fingerprint") != prints[s.id]
             or not (out / f"{s.id}.json").exists()]
     progress = progress or Progress()
-    jobs = [work.Job(str(course), assignment.name, s.id, str(s.path), options.seed, options.device,
-                     (str(options.submissions.resolve()), str(out)), options.limits) for s in todo]
+    jobs = [work.Job(str(course), assignment.name, s.id, tuple(str(p) for p in s.entries), options.seed,
+                     options.device, (str(options.submissions.resolve()), str(out)), options.limits) for s in todo]
     executor = executors.make(options.executor, options.jobs, options.scheduler)
     fresh: dict[str, SubmissionReport] = {}  # reports of this run, kept rather than read back at the end
     try:
         outcomes = executor.map(jobs)  # the grading processes start now, while this one checks the course
         check_names = [c.name for c in assignment.checks()]
         progress.start(len(todo), len(students) - len(todo))
-        with open(out / STATE, "a", encoding="utf-8") as journal:
+        with _journal(out) as journal:
             for outcome in outcomes:
                 _write_student(out, outcome, options.submissions)
                 if outcome.report is not None:
                     fresh[outcome.student] = outcome.report
                 entry = {"status": outcome.status, "seconds": round(outcome.seconds, 3)}
-                if outcome.status == "grader-error":
+                if outcome.problem:
                     entry["problem"] = outcome.problem
-                else:
+                if outcome.status != "grader-error":
                     entry["fingerprint"] = prints[outcome.student]
                 state[outcome.student] = entry
                 _record(journal, assignment.name, outcome.student, entry)
                 progress.advance(outcome)
+    except KeyboardInterrupt:
+        progress.interrupted()
+        raise
     finally:
         executor.close()
     totals = _finish(assignment, students, state, fresh, out, check_names, len(todo), started, options)
@@ -201,29 +242,35 @@ def _finish(assignment: Assignment, students: list[Student], state: dict[str, di
     reports: dict[str, SubmissionReport] = {}
     statuses: dict[str, str] = {}
     problems: dict[str, str] = {}
+    reasons: dict[str, str] = {}
     for student in students:
         entry = state.get(student.id, {})
         statuses[student.id] = entry.get("status", "grader-error")
+        reasons[student.id] = entry.get("problem", "not graded" if statuses[student.id] == "grader-error" else "")
         if statuses[student.id] == "grader-error":
-            problems[student.id] = entry.get("problem", "not graded")
+            problems[student.id] = reasons[student.id]
         elif student.id in fresh:
             reports[student.id] = fresh[student.id]
         elif (out / f"{student.id}.json").exists():  # graded by an earlier run and unchanged since
             reports[student.id] = jsonreport.load(out / f"{student.id}.json")
-    rows = [(s.id, statuses[s.id], reports.get(s.id)) for s in students]
+    rows = [(s.id, statuses[s.id], reports.get(s.id), reasons[s.id]) for s in students]
     write_atomic(out / "grades.csv", grades_csv(rows, check_names))
     template = _template_source(assignment)
-    groups = similarity.near_identical({s.id: _source(s, assignment.name) for s in students}, template)
+    wanted = Wanted(assignment.name, assignment.functions, assignment.folder)
+    groups = similarity.near_identical({s.id: _source(s, wanted) for s in students}, template)
     overview = summary.compute(assignment.name, reports, statuses, problems, groups)
     write_atomic(out / "summary" / "summary.md", summary.to_markdown(overview))
     write_atomic(out / "summary" / "index.html", summary.to_html(overview))
     write_atomic(out / "summary" / "summary.json", summary.to_json(overview))
     unmatched = _write_lms(out, assignment, {s.id: reports[s.id].score if s.id in reports else None
                                              for s in students}, overview.max_score, options)
+    missing = [s.id for s in students if statuses[s.id] == "no-submission"]
     return BatchTotals(
         students=len(students), graded=graded, skipped=len(students) - graded, grader_errors=len(problems),
         seconds=round(time.monotonic() - started, 2), mean=overview.mean, max_score=overview.max_score,
-        unmatched=unmatched)
+        unmatched=unmatched, no_submission=len(missing),
+        reasons=tuple((s.id, printable(reasons[s.id].splitlines()[0] if reasons[s.id] else "", 300))
+                      for s in students if statuses[s.id] in ("no-submission", "grader-error")))
 
 
 def _write_lms(out: Path, assignment: Assignment, scores: dict[str, float | None], max_score: float,

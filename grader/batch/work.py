@@ -18,12 +18,12 @@ from typing import Literal
 
 from grader.api import grade, report_without_submission
 from grader.course import Assignment, load_assignment
-from grader.errors import GraderError, UsageError
+from grader.errors import GraderError
+from grader.finder import NothingToGrade, Wanted, find, opened
 from grader.model import LoadNote, SubmissionReport
 from grader.sandbox import hooks
 from grader.sandbox.client import Affinity, ForkServer
 from grader.sandbox.session import Limits
-from grader.submission import locate
 
 Status = Literal["passed", "failed", "no-submission", "grader-error"]
 
@@ -33,7 +33,7 @@ class Job:
     course: str
     assignment: str
     student: str
-    path: str
+    entries: tuple[str, ...]  # the submissions folder's entries named after the student
     seed: int | None = None
     device: str = "auto"
     protected: tuple[str, ...] = ()
@@ -42,6 +42,8 @@ class Job:
 
 @dataclass(frozen=True)
 class Done:
+    """problem: why there is no submission, or what failed in the grader (empty when graded)."""
+
     student: str
     status: Status
     report: SubmissionReport | None
@@ -54,16 +56,9 @@ _single_threaded = False
 _affinity: Affinity | None = None  # set when this grading process was pinned to a CPU
 
 
-def pin(counter, cpus: tuple[int, ...]) -> None:
-    """Start-up of a local grading process: run on one of cpus, the next one not taken yet.
-
-    counter: a shared integer, so that the processes of one pool each take a different CPU.
-    """
+def pin(cpu: int, cpus: tuple[int, ...]) -> None:
+    """Start-up of a local grading process: run on cpu, one of the CPUs (cpus) the whole run uses."""
     global _affinity
-    with counter.get_lock():
-        index = counter.value
-        counter.value += 1
-    cpu = cpus[index % len(cpus)]
     try:
         os.sched_setaffinity(0, {cpu})
     except OSError:  # not ours to use after all: let the scheduler place this process
@@ -95,17 +90,18 @@ def run(job: Job) -> Done:
     started = time.perf_counter()
     try:
         assignment, server = _prepare(job)
+        wanted = Wanted(assignment.name, assignment.functions, assignment.folder)
         try:
-            path, remark = locate(Path(job.path), assignment.name, templates=assignment.folder)
-        except UsageError as exc:
+            found = find([Path(entry) for entry in job.entries], wanted)
+        except NothingToGrade as exc:
             report = report_without_submission(assignment, f"No submission to grade: {exc}", seed=job.seed,
-                                               device=job.device, shown_as=Path(job.path).name)
-            return Done(job.student, "no-submission", report, seconds=time.perf_counter() - started)
-        notes = (LoadNote("file", path.name, remark),) if remark else ()
-        shown = str(path.relative_to(Path(job.path).parent))
-        report = grade(assignment, path, seed=job.seed, device=job.device, server=server,
-                       protected=tuple(Path(p) for p in job.protected), shown_as=shown, notes=notes,
-                       limits=job.limits)
+                                               device=job.device, shown_as=job.student)
+            return Done(job.student, "no-submission", report, str(exc), time.perf_counter() - started)
+        notes = (LoadNote("file", found.shown, found.remark),) if found.remark else ()
+        with opened(found) as path:
+            report = grade(assignment, path, seed=job.seed, device=job.device, server=server,
+                           protected=tuple(Path(p) for p in job.protected), shown_as=found.shown, notes=notes,
+                           limits=job.limits)
         status: Status = "passed" if report.all_passed else "failed"
         return Done(job.student, status, report, seconds=time.perf_counter() - started)
     except GraderError as exc:
@@ -118,3 +114,10 @@ def _forget(job: Job) -> None:
     prepared = _prepared.pop((job.course, job.assignment), None)
     if prepared is not None:
         prepared[1].close()
+
+
+def close_all() -> None:
+    """Close every fork server this process started (their zygotes kill their workers)."""
+    while _prepared:
+        _, (_, server) = _prepared.popitem()
+        server.close()

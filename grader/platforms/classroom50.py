@@ -14,14 +14,13 @@ for hidden checks.
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from pathlib import Path
 
 import grader
 from grader.errors import UsageError
 from grader.platforms.common import (
-    copy_course, copy_grader, empty_folder, files_under, graded_assignment, template, torch_version,
+    copy_course, copy_grader, empty_folder, files_under, graded_assignment, publish, template, torch_version,
 )
 
 # Classroom 50's runner refuses bundles larger than this.
@@ -41,6 +40,5 @@ def build_classroom50(course: Path, name: str, out: Path, *, slug: str | None = 
         if size > BUNDLE_LIMIT_BYTES:
             raise UsageError(f"the bundle would be {size / 2**20:.1f} MB; Classroom 50 fetches at most "
                              f"{BUNDLE_LIMIT_BYTES // 2**20} MB. Move large files out of the assignment's folders.")
-        bundle = empty_folder(out / (slug or name))
-        shutil.copytree(staging, bundle, dirs_exist_ok=True)
+        bundle = publish(staging, empty_folder(out / (slug or name)))
     return bundle

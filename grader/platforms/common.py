@@ -91,6 +91,17 @@ def empty_folder(path: Path) -> Path:
     return path
 
 
+def publish(staging: Path, out: Path) -> Path:
+    """Copy what was built in staging into out. Only the contents: staging is a private temporary
+    folder (0700), and copying it whole would give out that mode instead of the umask's."""
+    for item in staging.iterdir():
+        if item.is_dir():
+            shutil.copytree(item, out / item.name)
+        else:
+            shutil.copy2(item, out / item.name)
+    return out
+
+
 def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 

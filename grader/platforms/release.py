@@ -10,15 +10,14 @@ reference file stops the release.
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from pathlib import Path
 
 from grader.errors import GraderError
+from grader.finder import TEMPLATE_HASHES, file_code_digest
 from grader.platforms.common import (
-    copy_course, copy_grader, digest, empty_folder, files_under, graded_assignment, template, torch_version,
+    copy_course, copy_grader, digest, empty_folder, files_under, graded_assignment, publish, template, torch_version,
 )
-from grader.submission import TEMPLATE_HASHES
 
 _GITIGNORE = ".venv/\n__pycache__/\n*.py[cod]\n*.egg-info/\n.ipynb_checkpoints/\n"
 
@@ -32,7 +31,9 @@ def build_release(course: Path, name: str, out: Path, *, github: bool = False) -
         copy_course(assignment, staging, with_reference=False)
         folder = staging / "assignments" / name
         templates = [p for p in (folder / f"{name}.py", folder / f"{name}.ipynb") if p.is_file()]
-        (folder / TEMPLATE_HASHES).write_text("".join(f"{digest(p)}  {p.name}\n" for p in templates), encoding="utf-8")
+        # Digests of the code, not the bytes: a template opened and saved in Jupyter is still the template.
+        (folder / TEMPLATE_HASHES).write_text("".join(f"{file_code_digest(p)}  {p.name}\n" for p in templates),
+                                              encoding="utf-8")
         values = {"ASSIGNMENT": name, "TITLE": assignment.title or name, "TORCH_VERSION": torch_version()}
         (staging / "README.md").write_text(template("release/README.md", values), encoding="utf-8")
         (staging / ".gitignore").write_text(_GITIGNORE, encoding="utf-8")
@@ -41,8 +42,7 @@ def build_release(course: Path, name: str, out: Path, *, github: bool = False) -
             workflow.parent.mkdir(parents=True)
             workflow.write_text(template("github/classroom.yml", values), encoding="utf-8")
         _refuse_reference_copies(staging, assignment.reference)
-        empty_folder(out)
-        shutil.copytree(staging, out, dirs_exist_ok=True)
+        publish(staging, empty_folder(out))
     return files_under(out)
 
 

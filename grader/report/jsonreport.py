@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -64,11 +64,13 @@ def write_atomic(path: Path, text: str) -> None:
     """Write text to path so that readers see the old file or the new one, never half of one.
 
     The rename is what makes it atomic; there is no fsync, so a power cut may
-    lose the newest files (batch grading then regrades those students).
+    lose the newest files (batch grading then regrades those students). The
+    file gets the permissions any new file gets (0666 less the umask), so a
+    course team sharing a folder can read each other's results.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    handle, temporary = _create_new(path)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
@@ -79,6 +81,17 @@ def write_atomic(path: Path, text: str) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def _create_new(path: Path) -> tuple[int, str]:
+    """A new file beside path, created as open() creates files (mkstemp would make it 0600)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
+    while True:
+        temporary = str(path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(temporary, flags, 0o666), temporary
+        except FileExistsError:
+            continue
 
 
 def write(report: SubmissionReport, path: Path) -> None:

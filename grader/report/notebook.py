@@ -149,9 +149,10 @@ def write_beside(report: SubmissionReport, submission: Path, page: Path) -> Path
     import nbformat
 
     from grader.report.jsonreport import write_atomic
+    from grader.submission import MAX_NOTEBOOK_BYTES, read_limited
 
-    try:
-        notebook = nbformat.reads(submission.read_text(encoding="utf-8"), as_version=4)
+    try:  # as the grader read it to grade it: no link followed, no more than a notebook may hold
+        notebook = nbformat.reads(read_limited(submission, MAX_NOTEBOOK_BYTES).decode("utf-8"), as_version=4)
     except Exception:  # unreadable or not a notebook: the report already says so
         return None
     target = page.with_name(page.stem + ".notebook.html")

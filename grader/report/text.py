@@ -57,10 +57,11 @@ def render(report: SubmissionReport, width: int = 80, colour: bool = False, asci
     lines += ["", *_wrap(total_line(report), width)]
     if report.hidden_not_run:
         one = report.hidden_not_run == 1
+        points = format_points(report.hidden_points_not_run)
         lines += _wrap(
-            f"{report.hidden_not_run} hidden check{'' if one else 's'} "
-            f"({format_points(report.hidden_points_not_run)} points) {'was' if one else 'were'} not run here; "
-            "they run when your work is graded.", width)
+            f"{report.hidden_not_run} hidden check{'' if one else 's'} ({points} point{'' if points == '1' else 's'}) "
+            f"{'was' if one else 'were'} not run here; {'it runs' if one else 'they run'} when your work is graded.",
+            width)
     return "\n".join(lines) + "\n"
 
 
