@@ -9,16 +9,17 @@ function". The runner never formats reports; writers read the results.
 
 from __future__ import annotations
 
+import contextlib
 import time
 import zlib
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
 from grader.checks import CheckSpec
-from grader.errors import CheckFailed, GraderError
+from grader.errors import CheckFailed, GraderError, GraderFault
 from grader.model import CheckResult, Curve
 from grader.sandbox.faults import StudentFault
 from grader.sandbox.session import Session
@@ -27,19 +28,48 @@ _OUTPUT_LINES = 30
 _OUTPUT_CHARS = 3000
 
 
-class CheckCrashed(GraderError):
-    """A check itself raised: a bug in the course's checks, not in the submission."""
+class CheckCrashed(GraderFault):
+    """A check itself raised: a bug in the course's checks, not in the submission.
+
+    Its text for people is GraderFault's (no check named, nobody's work
+    blamed); ``details`` names the check and the exception for course staff.
+    """
 
 
 class Evidence:
     """What a check hands to the report besides its verdict (the ``evidence`` fixture)."""
 
-    def __init__(self) -> None:
+    def __init__(self, session: Session | None = None) -> None:
         self.curves: list[Curve] = []
+        self._session = session
+        self._heard: list[tuple[str, int]] = []
 
     def curve(self, label: str, values) -> None:
         """A series to draw beside the check's other curves, on one scale."""
         self.curves.append(Curve(label, tuple(float(v) for v in values)))
+
+    @contextlib.contextmanager
+    def grader_calls(self) -> Iterator[None]:
+        """Calls made in this block only draw evidence: what they print is not the student's output.
+
+        A loss curve needs the student's train called again and again; the
+        lines it prints then come from the grader's calls, and showing them
+        under "Your code printed" would mislead.
+        """
+        if self._session is None:
+            yield
+            return
+        self._heard.append(self._session.take_output())
+        try:
+            yield
+        finally:
+            self._session.take_output()
+
+    def output(self) -> tuple[str, int]:
+        """What the student's own calls printed during the check, and its size in bytes."""
+        rest = self._session.take_output() if self._session is not None else ("", 0)
+        parts = [*self._heard, rest]
+        return "".join(text for text, _ in parts), sum(total for _, total in parts)
 
 
 @dataclass(frozen=True)
@@ -69,7 +99,7 @@ def check_rng(seed: int, name: str) -> np.random.Generator:
 def capture(spec: CheckSpec, fixtures: dict[str, Callable[[], Any]], session: Session | None) -> Outcome:
     started = time.perf_counter()
     failure = fault = None
-    evidence = Evidence()
+    evidence = Evidence(session)
     fixtures = {**fixtures, "evidence": lambda: evidence}
     try:
         spec.run(**{name: fixtures[name]() for name in spec.fixtures})
@@ -82,7 +112,7 @@ def capture(spec: CheckSpec, fixtures: dict[str, Callable[[], Any]], session: Se
     except Exception as exc:
         raise CheckCrashed(f"check {spec.name} ({spec.origin}) crashed: {type(exc).__name__}: {exc}") from exc
     seconds = time.perf_counter() - started
-    output, total = session.take_output() if session is not None else ("", 0)
+    output, total = evidence.output()
     return Outcome(failure, fault, seconds, output, total, tuple(evidence.curves))
 
 
