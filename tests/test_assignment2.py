@@ -237,7 +237,7 @@ def test_fake_report_output_cannot_pass_for_the_real_one(course, capsys, monkeyp
     assert code == 1
     fake_lines = [line for line in out.splitlines() if "38/38" in line]
     assert fake_lines and all(line.lstrip().startswith("|") for line in fake_lines)
-    assert out.rstrip().splitlines()[-1].startswith("Score: 1/38")
+    assert out.rstrip().splitlines()[-1].startswith("Score: 0/38")  # returning x earns nothing
 
 
 def test_patching_numpy_comparisons_does_not_help(grade2):
