@@ -52,7 +52,7 @@ def test_untouched_template_scores_zero(grade1, template):
 
 @pytest.mark.parametrize("old, new, check, words", [
     ("return torch.tensor(values)", "return torch.Tensor(values)", "tensor_from_list_keeps_values_and_dtype",
-     "torch.Tensor(...) always makes float32"),
+     "float32 for every list is what torch.Tensor(...) or dtype=torch.float32 gives"),
     ("return torch.from_numpy(array)", "return torch.tensor(array)", "tensor_sharing_memory_shares",
      "does not share memory with the array"),
     ("return t.detach().cpu().numpy()", "return t.numpy()", "numpy_from_tensor_values",
@@ -73,6 +73,23 @@ def test_untouched_template_scores_zero(grade1, template):
      'like(t)["rand"] returned wrong values'),
     ("return bool((a - a.T).abs().max() <= tol)", "return (a - a.T).abs().max() <= tol", "is_symmetric_decides",
      None),
+    # near-symmetric and near-orthogonal inputs, within and beyond tol
+    ("return bool((a - a.T).abs().max() <= tol)", "return bool(torch.equal(a, a.T))", "is_symmetric_decides",
+     "is_symmetric(m + m.T off by tol / 2 at [0, 1]) is wrong. Expected True, got False."),
+    ("return bool((a - a.T).abs().max() <= tol)", "return bool((a - a.T).abs().max() <= 1e-6)", "is_symmetric_decides",
+     "is_symmetric(m + m.T off by 5e-4 at [0, 1], tol=0.001) is wrong"),
+    ("return bool((a - a.T).abs().max() <= tol)", "return bool(torch.allclose(a, a.T))", "is_symmetric_decides",
+     "is_symmetric(m + m.T off by tol / 2 at [0, 1]) is wrong. Expected True, got False."),
+    ("    if q.ndim != 2 or q.shape[0] != q.shape[1]:\n        return False\n"
+     "    return bool((q.T @ q - torch.eye(len(q), dtype=q.dtype, device=q.device)).abs().max() <= tol)",
+     "    return bool((q.T @ q - torch.eye(q.shape[1], dtype=q.dtype, device=q.device)).abs().max() <= tol)",
+     "is_orthogonal_decides", "is_orthogonal(4 x 3 with orthonormal columns) is wrong. Expected False, got True."),
+    ("return bool((q.T @ q - torch.eye(len(q), dtype=q.dtype, device=q.device)).abs().max() <= tol)",
+     "return bool(torch.equal(q.T @ q, torch.eye(len(q), dtype=q.dtype, device=q.device)))", "is_orthogonal_decides",
+     "is_orthogonal(Q from a QR decomposition) is wrong. Expected True, got False."),
+    ("return bool((q.T @ q - torch.eye(len(q), dtype=q.dtype, device=q.device)).abs().max() <= tol)",
+     "return bool((q.T @ q - torch.eye(len(q), dtype=q.dtype, device=q.device)).abs().max() <= 1e-2)",
+     "is_orthogonal_decides", "is_orthogonal(Q (I + E), E off by 3 tol) is wrong. Expected False, got True."),
 ])
 def test_mistakes_fail_their_check_with_the_reason(grade1, tmp_path, old, new, check, words):
     report = grade1(mutated(tmp_path, old, new))
@@ -83,6 +100,14 @@ def test_mistakes_fail_their_check_with_the_reason(grade1, tmp_path, old, new, c
     assert failing.score == 0 and words in failing.message, failing.message
     others = [r for r in report.results if not set(r.functions) & set(failing.functions)]
     assert all(r.passed for r in others), [(r.name, r.message) for r in others if not r.passed]
+
+
+def test_a_float64_tensor_from_a_list_gets_a_hint_about_float64_not_about_torch_tensor(grade1, tmp_path):
+    report = grade1(mutated(tmp_path, "return torch.tensor(values)", "return torch.tensor(values, dtype=torch.float64)"),
+                    only=("tensor_from_list",))
+    failing = result(report, "tensor_from_list_keeps_values_and_dtype")
+    assert failing.score == 0 and "Its dtype is float64; expected int64" in failing.message
+    assert "torch.Tensor(" not in failing.message  # the student never called it
 
 
 def test_ignoring_dtype_is_caught_by_the_hidden_float64_check(grade1, tmp_path):
