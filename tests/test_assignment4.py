@@ -65,6 +65,15 @@ LOOP_BUGS = [
     ("data left on the CPU", [("        X, y = X.to(device), y.to(device)\n        y_hat = net(X)",
                                "        y_hat = net(X)")], "train_epoch_steps_and_result",
      "The batches are never moved to `device`"),
+    ("a move whose result is thrown away", [("        X, y = X.to(device), y.to(device)\n        y_hat = net(X)",
+                                             "        X.to(device), y.to(device)\n        y_hat = net(X)")],
+     "train_epoch_steps_and_result", "The batches are never moved to `device`"),
+    ("labels left behind", [("        X, y = X.to(device), y.to(device)\n        y_hat = net(X)",
+                             "        X = X.to(device)\n        y_hat = net(X)")],
+     "train_epoch_steps_and_result", "Some batches reach the network or the loss without being moved to `device`"),
+    ("evaluation data left behind", [("            X, y = X.to(device), y.to(device)\n            right",
+                                      "            right")],
+     "evaluate_accuracy_without_dropout_or_gradients", "The batches are never moved to `device`"),
     ("no net.train()", [("    net.train()\n", "")], "train_epoch_steps_and_result",
      "train_epoch runs the network in evaluation mode"),
     ("accuracy along dim 0", [("        right += (y_hat.argmax(dim=1) == y).sum().item()",
@@ -97,6 +106,17 @@ def test_bugs_are_named(grade4, tmp_path, description, replacements, check, word
     report = grade4(mutated(tmp_path, *replacements), only=(check,))
     result = by_name(report)[check]
     assert result.score == 0 and words in result.message, result.message
+
+
+@pytest.mark.parametrize("move", [
+    "X, y = X.reshape(len(X), -1).to(device), y.to(device)",
+    "X, y = torch.as_tensor(X, device=device), torch.as_tensor(y, device=device)",
+    "X, y = X.float().to(device=device), y.to(device, non_blocking=True)",
+])
+def test_any_way_of_moving_the_batches_counts(grade4, tmp_path, move):
+    report = grade4(mutated(tmp_path, ("        X, y = X.to(device), y.to(device)\n        y_hat = net(X)",
+                                       f"        {move}\n        y_hat = net(X)")), only=("train_epoch",))
+    assert report.all_passed, [(r.name, r.message) for r in report.results if not r.passed]
 
 
 def test_mean_of_batch_means_fails_the_hidden_uneven_batches(grade4, tmp_path):
