@@ -176,7 +176,8 @@ _RULE_WORDS = {
         "whole-array operations: ",
     ),
     "autograd": (
-        "it uses automatic differentiation, but this exercise asks you to derive the backward pass by hand",
+        "it uses automatic differentiation (or lets a library derive for it), but this exercise asks you to derive "
+        "the backward pass by hand",
         "Compute each partial derivative with the chain rule, as in the derivation in the README.",
         "",
     ),
@@ -199,11 +200,14 @@ def rule_gates(rules: dict[str, tuple[str, ...]], findings: dict[str, dict[str, 
             if not static and not dynamic:
                 continue
             evidence = [f"`{f['code']}` at {f['where']} ({f['reason']})" for f in static]
+            watched = []
             if dynamic:
                 operations = ", ".join(f"{name.replace('numpy.', 'np.')} ({count}x)"
                                        for name, count in dynamic.most_common())
-                evidence.append(f"while it ran it used {lead}{operations}")
-            shown = "; ".join(evidence[:3]) + ("; ..." if len(evidence) > 3 else "")
+                watched.append(f"while it ran it used {lead}{operations}")
+            # What was seen running always shows; the reading's finds, up to two of them.
+            shown = "; ".join(evidence[:2] + (["..."] if len(evidence) > 2 else []) + watched)
+            evidence += watched
             message = f"No points for {function}: {problem}. Found: {shown}. {advice}"
             gates[function] = Gate(function, message, "Evidence: " + "; ".join(evidence))
     return gates

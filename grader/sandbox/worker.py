@@ -446,6 +446,7 @@ def run(sock: socket.socket) -> None:
         "findings": findings_data(findings),
     })
 
+    tracing.arm()  # before any student code: entry points it captures at load time are the watched ones
     probes = load_probes(config.get("probes"))
     sys.modules[submission.module.__name__] = submission.module
     submission.module.__file__ = config["units"][0]["filename"] if config["units"] else None
