@@ -56,7 +56,8 @@ def load_array_batches_and_shuffling(student, rng):
     """load_array keeps the order when is_train=False and reshuffles every pass when is_train=True"""
     features = torch.as_tensor(rng.normal(0, 1, (25, 2)), dtype=torch.float32)
     labels = torch.arange(25, dtype=torch.float32).reshape(-1, 1)
-    ordered = require_passes(student.probe("batches", [features, labels], 10, False, function="load_array"))
+    ordered = require_passes(student.probe("batches", [features, labels], 10, False, function="load_array"),
+                             (features, labels))
     for number, passed in enumerate(ordered, 1):
         sizes = [len(batch[0]) for batch in passed]
         if sizes != [10, 10, 5]:
@@ -67,7 +68,8 @@ def load_array_batches_and_shuffling(student, rng):
             raise CheckFailed("load_array(..., is_train=False) shuffles the data.",
                               "Test data must keep its order; shuffle only when is_train is True.")
         assert_same(torch.cat([batch[0] for batch in passed]), features, what="the features load_array gives back")
-    shuffled = require_passes(student.probe("batches", [features, labels], 10, True, function="load_array"))
+    shuffled = require_passes(student.probe("batches", [features, labels], 10, True, function="load_array"),
+                              (features, labels))
     orders = [torch.cat([batch[1] for batch in passed]).reshape(-1) for passed in shuffled]
     for order in orders:
         if not torch.equal(order.sort().values, labels.reshape(-1)):

@@ -180,19 +180,25 @@ def require_pair(value, what: str):
     return value
 
 
-def require_passes(passes) -> list:
-    """The probe's two passes over a loader, once each batch is shown to be a (features, labels) pair of tensors."""
+def require_passes(passes, arrays) -> list:
+    """The probe's two passes over a loader, once each batch is shown to be a slice of each of the arrays.
+
+    Every batch must be a list of tensors, one per array, with that array's
+    dtype and trailing shape, so the checks can join the batches back up.
+    """
     if not isinstance(passes, list) or not all(isinstance(p, list) for p in passes):
         raise CheckFailed("load_array could not be read.", f"The probe returned {describe(passes)}.")
     for passed in passes:
         for batch in passed:
-            if (not isinstance(batch, list) or len(batch) != 2
-                    or not all(isinstance(t, torch.Tensor) and t.dim() > 0 for t in batch)):
+            fits = isinstance(batch, list) and len(batch) == len(arrays) and all(
+                isinstance(t, torch.Tensor) and t.dim() > 0 and t.shape[1:] == a.shape[1:] and t.dtype == a.dtype
+                for t, a in zip(batch, arrays))
+            if not fits:
                 shown = describe(batch) if not isinstance(batch, list) else "a batch of " + ", ".join(
                     describe(t) for t in batch[:3])
-                raise CheckFailed("load_array gives batches that are not (features, labels) pairs of tensors.",
+                raise CheckFailed("load_array gives batches that are not slices of the tensors it was given.",
                                   f"One batch was {shown}. data.DataLoader(data.TensorDataset(*data_arrays), ...) "
-                                  "gives such pairs.")
+                                  "gives a (features, labels) pair of tensors per batch.")
     return passes
 
 

@@ -26,12 +26,13 @@ def load_array_uneven_batches(student, rng):
     features = torch.as_tensor(rng.normal(0, 1, (17, 3)), dtype=torch.float32)
     labels = torch.arange(17, dtype=torch.float32).reshape(-1, 1)
     passes = student.probe("batches", [features, labels], 4, False, function="load_array")
-    for passed in require_passes(passes):
+    for passed in require_passes(passes, (features, labels)):
         if [len(batch[0]) for batch in passed] != [4, 4, 4, 4, 1]:
             raise CheckFailed("load_array(..., 4, is_train=False) gives the wrong batches.")
         assert_same(torch.cat([batch[0] for batch in passed]), features, what="the features load_array gives back")
         assert_same(torch.cat([batch[1] for batch in passed]), labels, what="the labels load_array gives back")
-    shuffled = require_passes(student.probe("batches", [features, labels], 4, True, function="load_array"))
+    shuffled = require_passes(student.probe("batches", [features, labels], 4, True, function="load_array"),
+                              (features, labels))
     orders = [torch.cat([batch[1] for batch in passed]).reshape(-1) for passed in shuffled]
     if not all(torch.equal(order.sort().values, labels.reshape(-1)) for order in orders):
         raise CheckFailed("load_array(..., is_train=True) loses or repeats samples.")
