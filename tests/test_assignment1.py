@@ -103,8 +103,8 @@ def test_mistakes_fail_their_check_with_the_reason(grade1, tmp_path, old, new, c
 
 
 def test_a_float64_tensor_from_a_list_gets_a_hint_about_float64_not_about_torch_tensor(grade1, tmp_path):
-    report = grade1(mutated(tmp_path, "return torch.tensor(values)", "return torch.tensor(values, dtype=torch.float64)"),
-                    only=("tensor_from_list",))
+    float64 = mutated(tmp_path, "return torch.tensor(values)", "return torch.tensor(values, dtype=torch.float64)")
+    report = grade1(float64, only=("tensor_from_list",))
     failing = result(report, "tensor_from_list_keeps_values_and_dtype")
     assert failing.score == 0 and "Its dtype is float64; expected int64" in failing.message
     assert "torch.Tensor(" not in failing.message  # the student never called it

@@ -7,7 +7,6 @@ step (see probes.py): at every optimizer step the gradients must be those of
 the batch's mean loss at the parameters of that moment.
 """
 
-import numpy as np
 import torch
 
 from grader.checks import as_number, assert_same, check, working

@@ -301,7 +301,7 @@ def check_device_and_mode(record: dict, batches, device: str, *, training: bool)
     forwards = record["forwards"]
     if not forwards:
         raise CheckFailed(f"{what} never runs the network on the batches.",
-                          f"It should compute net(X) for every batch X of the iterable it is given.")
+                          "It should compute net(X) for every batch X of the iterable it is given.")
     unmoved = sum(1 for f in forwards if not f["moved"]) + sum(1 for moved in record.get("targets_moved", [])
                                                                if not moved)
     if unmoved:
