@@ -115,3 +115,56 @@ def test_ignoring_dtype_is_caught_by_the_hidden_float64_check(grade1, tmp_path):
     assert result(report, "like_matches_shape_dtype_and_device").passed  # float32 looks right
     hidden = result(report, "like_float64_three_dimensions")
     assert hidden.status == "failed" and "wrong dtype" in hidden.message
+
+
+# --- the hidden checks: each catches a mistake the public ones let through --------------------------
+
+
+@pytest.mark.parametrize("old, new, public, hidden, words", [
+    ("return torch.from_numpy(array)",
+     "return torch.from_numpy(array) if array.dtype == np.float64 else torch.tensor(array)",
+     "tensor_sharing_memory_shares", "tensor_sharing_memory_other_dtypes",
+     "tensor_sharing_memory(array) does not share memory with the array."),
+    ("return t.detach().cpu().numpy()", "return t.detach().cpu().numpy().astype(np.float32)",
+     "numpy_from_tensor_values", "numpy_from_tensor_other_dtypes",
+     "numpy_from_tensor(t) returned an array of the wrong dtype."),
+    ("torch.exp(x)", "torch.exp(x.float())", "elementwise_operations", "elementwise_float64_matrices",
+     "elementwise(x, y)[5] returned a tensor of the wrong dtype."),
+    ('"last_row": x[-1]', '"last_row": x[3]', "pick_rows_columns_and_slices", "pick_other_shapes",
+     'pick(x)["last_row"] returned wrong values.'),
+    ("    y[0:2, :] = value", "    y[0:2, 0:3] = value", "fill_rows_copies", "fill_rows_integers_and_wide",
+     "Not checked: fill_rows does not yet return correct values."),
+    ("return images.reshape(len(images), -1)", "return images.reshape(len(images), 12)",
+     "flatten_samples_one_row_per_image", "flatten_samples_other_shapes",
+     "flatten_samples raised RuntimeError"),
+    ("return list(torch.split(data, batch_size))", "return list(torch.split(data, 128))",
+     "make_batches_of_128", "make_batches_exact_and_custom", "make_batches(data, 64) has the wrong batches."),
+    ('"dtype": str(t.dtype)', '"dtype": "torch.float32"', "tensor_info_describes", "tensor_info_integers",
+     'tensor_info(t)["dtype"] is wrong.'),
+    ("return torch.abs(v).sum(), torch.sqrt(torch.sum(v * v))",
+     "return torch.abs(v).sum().float(), torch.sqrt(torch.sum(v * v)).float()", "vector_norms_l1_and_l2",
+     "norms_float64", "vector_norms(v)[0] returned a tensor of the wrong dtype."),
+    ("    return a.T", "    return a.T.float()", "transpose_swaps_axes", "transpose_other_shapes",
+     "transpose(a) returned a tensor of the wrong dtype."),
+    ("    if a.shape[0] != a.shape[-1] or a.ndim != 2:\n        return False\n",
+     "    if a.shape[0] != a.shape[-1] or a.ndim != 2 or a.dtype != torch.float64:\n        return False\n",
+     "is_symmetric_decides", "is_symmetric_other_sizes_and_tolerances", "is_symmetric(a) is wrong."),
+    ("    if q.ndim != 2 or q.shape[0] != q.shape[1]:\n        return False\n",
+     "    if q.ndim != 2 or q.shape[0] != q.shape[1] or len(q) > 4:\n        return False\n",
+     "is_orthogonal_decides", "is_orthogonal_other_sizes_and_tolerances", "is_orthogonal(q) is wrong."),
+])
+def test_hidden_checks_catch_what_the_public_ones_let_through(grade1, tmp_path, old, new, public, hidden, words):
+    report = grade1(mutated(tmp_path, old, new), only=(result_functions(public),))
+    assert result(report, public).passed, result(report, public).message
+    failing = result(report, hidden)
+    assert failing.score == 0 and failing.message.startswith(words), failing.message
+    assert not failing.details or failing.details not in failing.message  # the specifics stay with staff
+
+
+def result_functions(name):
+    return {"tensor_sharing_memory_shares": "tensor_sharing_memory", "numpy_from_tensor_values": "numpy_from_tensor",
+            "elementwise_operations": "elementwise", "pick_rows_columns_and_slices": "pick",
+            "fill_rows_copies": "fill_rows", "flatten_samples_one_row_per_image": "flatten_samples",
+            "make_batches_of_128": "make_batches", "tensor_info_describes": "tensor_info",
+            "vector_norms_l1_and_l2": "vector_norms", "transpose_swaps_axes": "transpose",
+            "is_symmetric_decides": "is_symmetric", "is_orthogonal_decides": "is_orthogonal"}[name]

@@ -172,6 +172,15 @@ def test_a_right_train_using_a_gradient_with_one_flipped_sign_blames_gradients(g
     assert "gradients is wrong for w5 (the sign is flipped)." in message(report, "train_one_step")
 
 
+def test_gradients_against_a_wrong_feedforward_are_not_checked(grade3, tmp_path):
+    report = grade3(mutated(tmp_path, ("        return sigmoid(self.w5 * h1 + self.w6 * h2 + self.b3)",
+                                       "        return sigmoid(self.w5 * h1 + self.w6 * h2)")))
+    check = by_name(report)["gradients_match_your_feedforward"]
+    assert check.score == 0
+    assert check.message.startswith("Not checked: OurNeuralNetwork.feedforward does not yet return correct values.")
+    assert passed(report, *PUBLIC_AND_HIDDEN["gradients"])  # gradients itself is right
+
+
 def test_an_update_that_adds_the_gradient_is_named(grade3, tmp_path):
     report = grade3(mutated(tmp_path, (r"-= learn_rate \* grads", "+= learn_rate * grads"), regex=True))
     assert "the update adds learn_rate × gradient instead of subtracting it" in message(report, "train_one_step")

@@ -95,6 +95,10 @@ LOOP_BUGS = [
      "synthetic_data_statistics", "is not N(0, 0.01²) noise"),
     ("labels not reshaped", [("return X, y.reshape((-1, 1))", "return X, y")], "synthetic_data_shapes",
      "Reshape y with y.reshape((-1, 1))"),
+    ("a classifier that never learns", [("return fit(net, X, y, device, epochs=20, lr=0.002)",
+                                          "return fit(net, X, y, device, epochs=20, lr=0.0)")],
+     "digits_classifier_accuracy", "The model from train_digits_classifier was not trained on the data it was given. "
+     "Only 0 of its"),
     ("a linear spiral model", [("nn.Sequential(nn.Linear(2, 100), nn.ReLU(), nn.Linear(100, 100), nn.ReLU(), "
                                 "nn.Linear(100, 3))", "nn.Sequential(nn.Linear(2, 3))")],
      "spiral_classifier_accuracy", "is not accurate enough on held-out data"),

@@ -12,7 +12,8 @@ from grader.checks import assert_same, check, describe, working
 from grader.errors import CheckFailed
 
 from .support import (off_orthogonal, off_symmetric, orthogonal, require_batches, require_bool, require_dict,
-                      require_info, require_like, require_pair_of_tensors, require_tensor_from_list, tensor)
+                      require_info, require_like, require_pair_of_tensors, require_shared, require_tensor_from_list,
+                      tensor)
 
 # --- creating tensors -------------------------------------------------------------------
 
@@ -26,29 +27,6 @@ def tensor_from_list_keeps_values_and_dtype(student, rng):
     for values in (ints, floats, flags):
         require_tensor_from_list(student.tensor_from_list(values), values, torch.tensor(values),
                                  f"tensor_from_list({values})")
-
-
-def require_shared(result, copied, shared, function: str, what: str, source: str, name: str, advice: str) -> None:
-    """result holds shared's values when it shares memory with the source that changed, copied's when not.
-
-    Either way its values must be right first: sharing counts only then.
-    """
-    is_shared = _matches(result, shared)
-    with working(function):
-        assert_same(result, shared if is_shared else copied, what=what, check_dtype=False)
-    if not is_shared:
-        raise CheckFailed(f"{what} does not share memory with {source}.",
-                          f"After {name}[0] was changed, the result still had the old value: it is a copy. "
-                          + advice)
-    assert_same(result, shared, what=what)  # the dtype too: a converted copy never shares
-
-
-def _matches(result, expected) -> bool:
-    try:
-        assert_same(result, expected, what="the result", check_dtype=False)
-    except CheckFailed:
-        return False
-    return True
 
 
 @check(points=2, functions="tensor_sharing_memory")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from grader.checks import as_bool, as_number, assert_kind, assert_same, describe
+from grader.checks import as_bool, as_number, assert_kind, assert_same, describe, working
 from grader.errors import CheckFailed
 
 
@@ -103,6 +103,29 @@ def require_batches(result, data: torch.Tensor, batch_size: int, what: str) -> N
 def require_bool(student_value, expected: bool, what: str) -> None:
     if as_bool(student_value, what=what) != expected:
         raise CheckFailed(f"{what} is wrong.", f"Expected {expected}, got {not expected}.")
+
+
+def require_shared(result, copied, shared, function: str, what: str, source: str, name: str, advice: str) -> None:
+    """result holds shared's values when it shares memory with the source that changed, copied's when not.
+
+    Either way its values must be right first: sharing counts only then.
+    """
+    is_shared = _matches(result, shared)
+    with working(function):
+        assert_same(result, shared if is_shared else copied, what=what, check_dtype=False)
+    if not is_shared:
+        raise CheckFailed(f"{what} does not share memory with {source}.",
+                          f"After {name}[0] was changed, the result still had the old value: it is a copy. "
+                          + advice)
+    assert_same(result, shared, what=what)  # the dtype too: a converted copy never shares
+
+
+def _matches(result, expected) -> bool:
+    try:
+        assert_same(result, expected, what="the result", check_dtype=False)
+    except CheckFailed:
+        return False
+    return True
 
 
 # --- near-symmetric and near-orthogonal matrices, off by a known amount -----------------------

@@ -11,7 +11,8 @@ from grader.checks import assert_same, check, working
 from grader.errors import CheckFailed
 
 from .support import (off_orthogonal, off_symmetric, orthogonal, require_batches, require_bool, require_dict,
-                      require_info, require_like, require_pair_of_tensors, require_tensor_from_list, tensor)
+                      require_info, require_like, require_pair_of_tensors, require_shared, require_tensor_from_list,
+                      tensor)
 
 
 @check(points=1, functions="tensor_from_list")
@@ -31,9 +32,8 @@ def tensor_sharing_memory_other_dtypes(student, rng):
         result = student.probe("after_array_changes", array.copy(), 7, function="tensor_sharing_memory")
         after = array.copy()
         after.reshape(-1)[0] = 7
-        with working("tensor_sharing_memory"):
-            assert_same(result, torch.from_numpy(after), what="tensor_sharing_memory(array)", check_dtype=False)
-        assert_same(result, torch.from_numpy(after), what="tensor_sharing_memory(array)")
+        require_shared(result, torch.from_numpy(array), torch.from_numpy(after), "tensor_sharing_memory",
+                       "tensor_sharing_memory(array)", "the array", "array", "")
 
 
 @check(points=1, functions="numpy_from_tensor")
