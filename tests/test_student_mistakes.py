@@ -19,9 +19,13 @@ import shutil
 
 import pytest
 
-from grader.cli import ExitCode, main
+from grader.api import grade
+from grader.cli import ExitCode, exit_code, main
+from grader.course import load_assignment
 
-from .conftest import COURSE, FIXTURES
+from .conftest import COURSE, FIXTURES, TEST_LIMITS
+
+LIMITS = TEST_LIMITS.__class__(call_timeout=60.0, load_timeout=60.0, memory_mb=2048)
 
 MISTAKES = [
     # (assignment, fixture, check, words the student reads there)
@@ -59,17 +63,32 @@ MISTAKES = [
 CASES = sorted({(assignment, fixture) for assignment, fixture, _, _ in MISTAKES})
 
 
+@pytest.fixture(scope="module")
+def servers(server, torch_server):
+    return {"numpy": server, "torch": torch_server}
+
+
 @pytest.mark.parametrize("assignment, fixture", CASES, ids=[f"{a}-{f}" for a, f in CASES])
-def test_a_mistake_in_a_students_value_is_a_plain_failure_with_exit_status_1(tmp_path, capsys, assignment, fixture):
-    report_path = tmp_path / "report.json"
-    code = main([assignment, "--course", str(COURSE), "--submission", str(FIXTURES / assignment / fixture),
-                 "--json", str(report_path), "--no-color"])
-    assert code == ExitCode.POINTS_LOST, capsys.readouterr().err
-    results = {r["name"]: r for r in json.loads(report_path.read_text())["tests"]}
+def test_a_mistake_in_a_students_value_is_a_plain_failure_with_exit_status_1(servers, assignment, fixture):
+    course = load_assignment(COURSE, assignment)
+    server = servers["torch" if "torch" in course.preload else "numpy"]
+    report = grade(course, FIXTURES / assignment / fixture, server=server, limits=LIMITS)  # raises on a grader fault
+    assert exit_code(report) == ExitCode.POINTS_LOST
+    results = {r.name: r for r in report.results}
     for check, words in [(c, w) for a, f, c, w in MISTAKES if (a, f) == (assignment, fixture)]:
         result = results[check]
-        assert result["score"] == 0 and result["status"] in ("failed", "error"), result
-        assert words in result["message"], result["message"]
+        assert result.score == 0 and result.status in ("failed", "error"), result
+        assert words in result.message, result.message
+
+
+def test_the_grade_command_exits_1_for_a_students_mistake(tmp_path, capsys):
+    report_path = tmp_path / "report.json"
+    submission = FIXTURES / "assignment2" / "huge_integer.py"
+    code = main(["assignment2", "--course", str(COURSE), "--submission", str(submission), "--json", str(report_path),
+                 "--no-color"])
+    assert code == ExitCode.POINTS_LOST == 1, capsys.readouterr().err
+    results = {r["name"]: r for r in json.loads(report_path.read_text())["tests"]}
+    assert "returned a number too large to be a float" in results["naive_vector_dot_values"]["message"]
 
 
 def _course_with_a_crashing_hidden_check(tmp_path):
