@@ -129,3 +129,12 @@ def test_mean_of_batch_means_fails_the_hidden_uneven_batches(grade4, tmp_path):
     assert by_name(report)["train_epoch_steps_and_result"].passed  # equal batches hide it
     hidden = by_name(report)["train_epoch_uneven_batches"]
     assert hidden.status == "failed" and "The mean loss from train_epoch is wrong" in hidden.message
+
+
+def test_a_misspelled_function_is_named_not_reported_as_the_probes_error(grade4, tmp_path):
+    path = tmp_path / "submission.py"
+    path.write_text(EXAMPLE.read_text().replace("def train_digits_classifier(", "def train_digit_classifier(")
+                    .replace("def load_array(", "def load_arrays("))
+    report = grade4(path, only=("train_digits_classifier", "load_array_batches_and_shuffling"))
+    assert "Did you mean train_digit_classifier?" in message(report, "digits_classifier_accuracy")
+    assert "load_array is not defined in your submission" in message(report, "load_array_batches_and_shuffling")

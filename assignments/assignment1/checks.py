@@ -33,6 +33,7 @@ def tensor_from_list_keeps_values_and_dtype(student, rng):
 def tensor_sharing_memory_shares(student, rng):
     """tensor_sharing_memory gives a tensor that shares memory with the array"""
     array = rng.normal(0, 1, (3, 2))
+    student.get("tensor_sharing_memory")  # a missing function is named as such, not as the probe's error
     result = student.probe("after_array_changes", array.copy(), 123.5, function="tensor_sharing_memory")
     after = array.copy()
     after.reshape(-1)[0] = 123.5
@@ -53,6 +54,7 @@ def numpy_from_tensor_values(student, rng, device):
 def numpy_from_tensor_shares_on_the_cpu(student, rng):
     """numpy_from_tensor shares memory with a CPU tensor"""
     t = tensor(rng, (4,), "cpu")
+    student.get("numpy_from_tensor")  # a missing function is named as such, not as the probe's error
     result = student.probe("after_tensor_changes", t.clone(), -77.25, function="numpy_from_tensor")
     before = t.numpy()
     after = before.copy()

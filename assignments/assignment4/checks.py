@@ -55,6 +55,7 @@ def load_array_batches_and_shuffling(student, rng):
     """load_array keeps the order when is_train=False and reshuffles every pass when is_train=True"""
     features = torch.as_tensor(rng.normal(0, 1, (25, 2)), dtype=torch.float32)
     labels = torch.arange(25, dtype=torch.float32).reshape(-1, 1)
+    student.get("load_array")  # a missing function is named as such, not as the probe's error
     ordered = require_passes(student.probe("batches", [features, labels], 10, False, function="load_array"),
                              (features, labels))
     for number, passed in enumerate(ordered, 1):
@@ -175,6 +176,7 @@ def evaluate_accuracy_without_dropout_or_gradients(student, rng, device):
     hidden = 16
     state = support.initial_state(dropout_net(INPUTS, hidden, CLASSES), int(rng.integers(2**31)))
     batches = support.classification_batches(rng, INPUTS, CLASSES, [INPUTS] * 5)
+    student.get("evaluate_accuracy")  # a missing function is named as such, not as the probe's error
     record = student.probe("evaluate_accuracy", INPUTS, hidden, CLASSES, state, batches, device,
                            function="evaluate_accuracy", timeout=60)
     check_device_and_mode(record, batches, device, training=False)

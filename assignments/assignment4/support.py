@@ -250,6 +250,7 @@ def flat_parameter(value, name: str, size: int) -> torch.Tensor:
 def train_epoch_run(student, rng, device, sizes, epochs=1):
     state = initial_state(linear_net(INPUTS, CLASSES), int(rng.integers(2**31)))
     batches = classification_batches(rng, INPUTS, CLASSES, sizes)
+    student.get("train_epoch")  # a missing function is named as such, not as the probe's error
     record = student.probe("train_epoch", INPUTS, CLASSES, state, batches, 0.5, device, epochs,
                            function="train_epoch", timeout=60)
     if not isinstance(record, dict) or "steps" not in record:
@@ -354,6 +355,7 @@ def train_classifier(student, function: str, X: torch.Tensor, y: torch.Tensor, d
     must have moved from where training found them: a model built from data
     found elsewhere, or never trained, fails here whatever its accuracy.
     """
+    student.get(function)  # a missing function is named as such, not as the probe's error
     model = student.probe("trained", function, X, y, device, function=function)
     record = student.probe("training_of", model, function=function) if isinstance(model, RemoteObject) else None
     if record is None:
