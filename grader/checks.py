@@ -24,6 +24,7 @@ helpers do that for it). Anything the student's code does wrong on the way
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import inspect
 import math
@@ -31,12 +32,12 @@ import sys
 import types
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
-from grader.compare import as_bool, as_number, assert_number, assert_same, describe
-from grader.errors import CheckFailed, SpecError
+from grader.compare import as_bool, as_number, as_sequence, assert_kind, assert_number, assert_same, describe
+from grader.errors import CheckFailed, NotChecked, SpecError
 from grader.model import Visibility
 from grader.sandbox.faults import StudentRaised
 from grader.student import Call
@@ -209,29 +210,62 @@ def expect_raises(call: Callable[[], Any], *exceptions: str, what: str) -> Stude
                       "when they do not fit.")
 
 
+@contextlib.contextmanager
+def working(function: str) -> Iterator[None]:
+    """The block shows that function returns correct values on valid inputs, or the check is not counted.
+
+    A check of a property (inputs left unchanged, an error on bad shapes, the
+    dtype kept, memory shared) says nothing about a function that computes
+    nothing: a bare ``pass`` leaves its inputs unchanged, and one that always
+    raises "rejects" bad shapes. Such checks call the function on valid inputs
+    and compare its values inside this block first; a wrong value, or an
+    exception, turns into ``NotChecked`` ("Not checked: f does not yet return
+    correct values", 0 points). Unfinished code (NotImplementedError), exits,
+    timeouts and crashes keep their own message.
+    """
+    try:
+        yield
+    except NotChecked:
+        raise
+    except CheckFailed as failed:
+        raise NotChecked(function, f"On valid inputs: {failed}") from None
+    except StudentRaised as raised:
+        if raised.is_a(*_FAULT_LIKE):
+            raise
+        raise NotChecked(function, f"On valid inputs: {raised.explain()}") from None
+
+
 def expect_unchanged(call: Call, originals: dict[str, Any], *, what: str) -> None:
     """Require that a call left its array arguments as they were.
 
     originals maps the parameter names the student knows (``x``, ``y``) to the
     values passed, in the order they were passed.
     """
+    advice = "Work on a copy (e.g. {name}.copy()) or a new array, so the caller's data stays as it was."
     for (name, before), after in zip(originals.items(), call.args):
         if not isinstance(before, np.ndarray) or not isinstance(after, np.ndarray):
             continue
+        if after.shape != before.shape or after.dtype != before.dtype:
+            raise CheckFailed(f"{what} changed its input {name}.",
+                              f"Your function changed {name} in place: it was {describe(before)} and is now "
+                              f"{describe(after)}. Reshape or convert a copy instead (e.g. {name}.reshape(...) "
+                              "returns a new view; assigning to .shape or .dtype changes the caller's array).")
         changed = ~((before == after) | (np.isnan(before) & np.isnan(after))) if before.dtype.kind in "fc" else (
             before != after)
-        if after.shape != before.shape or np.any(changed):
-            detail = ""
-            if after.shape == before.shape:
-                index = tuple(int(i) for i in np.argwhere(changed)[0])
-                place = "[" + ", ".join(map(str, index)) + "]"
-                detail = f" At {place} it was {before[index]:.6g} and is now {after[index]:.6g}."
+        if np.any(changed):
+            index = tuple(int(i) for i in np.argwhere(changed)[0])
+            place = "[" + ", ".join(map(str, index)) + "]"
             raise CheckFailed(f"{what} changed its input {name}.",
-                              f"Your function wrote into {name}.{detail} Work on a copy (e.g. {name}.copy()) or "
-                              "a new array, so the caller's data stays as it was.")
+                              f"Your function wrote into {name}. At {place} it was {_scalar(before[index])} and is "
+                              f"now {_scalar(after[index])}. " + advice.format(name=name))
+
+
+def _scalar(value: Any) -> str:
+    return f"{value:.6g}" if isinstance(value, (np.floating, np.complexfloating, float)) else str(value)
 
 
 __all__ = [
-    "CheckFailed", "CheckSpec", "FIXTURES", "as_bool", "as_number", "assert_number", "assert_same", "check",
-    "describe", "expect_raises", "expect_unchanged", "load_file", "validate",
+    "CheckFailed", "CheckSpec", "FIXTURES", "NotChecked", "as_bool", "as_number", "as_sequence", "assert_kind",
+    "assert_number", "assert_same", "check", "describe", "expect_raises", "expect_unchanged", "load_file", "validate",
+    "working",
 ]

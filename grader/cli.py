@@ -10,7 +10,8 @@
 ``grade --help`` lists every command in COMMANDS, each with the first line of its docstring.
 
 Exit status: 0 every check passed; 1 some check lost points (a broken
-submission included); 2 a usage or configuration problem, with what to do.
+submission included); 2 a usage or configuration problem, with what to do;
+3 the grader itself failed (an internal error, never the submission's fault).
 The platform formats (gradescope, classroom50, github) exit 0 once grading
 is done whatever the score: the platform reads the score from the files.
 """
@@ -29,7 +30,7 @@ from pathlib import Path
 from grader import __version__
 from grader.api import DEVICES, grade, report_without_submission
 from grader.course import Assignment, find_course, load_assignment
-from grader.errors import GraderError, UsageError
+from grader.errors import GraderError, GraderFault, UsageError
 from grader.finder import Found, Wanted, find, locate, opened
 from grader.model import LoadNote, SubmissionReport
 from grader.report import classroom50, github, gradescope, jsonreport, junit, text
@@ -45,6 +46,7 @@ class ExitCode(IntEnum):
     OK = 0
     POINTS_LOST = 1
     USAGE = 2
+    INTERNAL = 3
 
 
 def exit_code(report: SubmissionReport) -> ExitCode:
@@ -373,6 +375,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(command(argv))
     except SystemExit as exc:  # argparse: --help, --version, or a usage error
         return int(exc.code or 0) if isinstance(exc.code, int) else ExitCode.USAGE
+    except GraderFault as exc:  # the details name checks: staff read this log, students read the reports
+        print(f"grade: {exc}\n  details: {exc.details}", file=sys.stderr)
+        return ExitCode.INTERNAL
     except GraderError as exc:
         print(f"grade: {exc}", file=sys.stderr)
         return ExitCode.USAGE

@@ -38,10 +38,15 @@ TOLERANCES: dict[str, tuple[float, float]] = {
 
 
 def describe(value: Any) -> str:
-    """A short phrase naming what value is: 'a list', 'an array of shape (3, 4)'."""
+    """A short phrase naming what value is: 'a list', 'an array of shape (3, 4)'.
+
+    Safe for any value a submission returns: it reads only the type, the shape
+    and, for single numbers, the number itself.
+    """
     if value is None:
         return "None"
-    if isinstance(value, RemoteRef):
+    remote = getattr(type(value), "type_name", None)
+    if isinstance(value, RemoteRef) or isinstance(remote, property):
         return f"a {value.type_name} object"
     if isinstance(value, np.ndarray):
         return f"a NumPy array of shape {_shape(value.shape)} and dtype {value.dtype}"
@@ -66,6 +71,9 @@ def _shape(shape: tuple) -> str:
 
 
 def _number(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        # str() of a huge int is slow, and refused beyond 4300 digits
+        return f"{'-' if value < 0 else ''}(an integer of about {int(value.bit_length() * 0.30103) + 1} digits)"
     if isinstance(value, (float, np.floating)):
         return f"{float(value):.7g}"
     if isinstance(value, (complex, np.complexfloating)):
@@ -105,10 +113,41 @@ def assert_same(actual: Any, expected: Any, *, what: str, rtol: float | None = N
         raise TypeError(f"assert_same cannot compare with a {type(expected).__name__}")
 
 
+def assert_kind(actual: Any, expected: Any, *, what: str) -> None:
+    """Raise CheckFailed unless actual is the same kind of array or tensor as expected: type, shape, dtype, device.
+
+    For values that are random or otherwise not comparable element by element,
+    such as ``torch.rand_like(t)``; the values are the caller's to judge next.
+    """
+    if _is_tensor(expected):
+        if not _is_tensor(actual):
+            hint = "Convert it with torch.as_tensor(...)." if isinstance(actual, np.ndarray) else ""
+            raise _wrong_type(what, actual, "a torch.Tensor", hint)
+        _same_shape(what, tuple(actual.shape), tuple(expected.shape))
+        if actual.dtype != expected.dtype:
+            raise CheckFailed(f"{what} returned a tensor of the wrong dtype.",
+                              f"Its dtype is {str(actual.dtype)[6:]}; expected {str(expected.dtype)[6:]}.")
+        if actual.device.type != expected.device.type:
+            raise CheckFailed(f"{what} returned a tensor on the wrong device.",
+                              f"It is on {actual.device.type}; expected {expected.device.type}.")
+    elif isinstance(expected, np.ndarray):
+        if not isinstance(actual, np.ndarray):
+            raise _wrong_type(what, actual, "a NumPy array")
+        _same_shape(what, actual.shape, expected.shape)
+        if actual.dtype != expected.dtype:
+            raise CheckFailed(f"{what} returned an array of the wrong dtype.",
+                              f"Its dtype is {actual.dtype}; expected {expected.dtype}.")
+    else:
+        raise TypeError(f"assert_kind compares arrays and tensors, not a {type(expected).__name__}")
+
+
 def _wrong_type(what: str, actual: Any, wanted: str, hint: str = "") -> CheckFailed:
     returned = f"It returned {describe(actual)}; expected {wanted}."
     if actual is None:
         hint = hint or "Did you forget a return statement?"
+    elif getattr(actual, "type_name", None) == "generator":
+        hint = hint or ("A generator gives its items one at a time and only once; return a list "
+                        "([... for ...] in square brackets, or list(...)).")
     return CheckFailed(f"{what} returned the wrong kind of value.", f"{returned} {hint}".strip())
 
 
@@ -218,13 +257,34 @@ def as_number(value: Any, *, what: str) -> float | complex:
     """value as a Python number, or CheckFailed saying why it is not one."""
     if isinstance(value, (bool, np.bool_)):
         raise _wrong_type(what, value, "a number")
-    if isinstance(value, (int, float, complex, np.number)):
-        return complex(value) if isinstance(value, (complex, np.complexfloating)) else float(value)
+    if isinstance(value, (complex, np.complexfloating)):
+        return complex(value)
+    if isinstance(value, (int, float, np.number)):
+        try:
+            return float(value)
+        except OverflowError:
+            raise CheckFailed(f"{what} returned a number too large to be a float.",
+                              f"It returned {describe(value)}; expected a float.") from None
     if isinstance(value, np.ndarray) and value.shape == () and value.dtype.kind in "iufc":
         return as_number(value[()], what=what)
     if _is_tensor(value) and value.dim() == 0:
         return as_number(value.item(), what=what)
     raise _wrong_type(what, value, "a single number")
+
+
+def as_sequence(value: Any, *, what: str, length: int | None = None, wanted: str = "a list or tuple") -> list:
+    """value as a list when it is a list or tuple (of length items, when given), or CheckFailed.
+
+    Checks use this instead of ``list(...)`` or ``tuple(...)``, which would
+    run on whatever came back: a generator stays in the student's process and
+    arrives here as an object that cannot be iterated.
+    """
+    if not isinstance(value, (list, tuple)):
+        raise _wrong_type(what, value, wanted)
+    if length is not None and len(value) != length:
+        raise CheckFailed(f"{what} returned the wrong number of items.",
+                          f"It returned {describe(value)}; expected {wanted}.")
+    return list(value)
 
 
 def assert_number(actual: Any, expected: Any, *, what: str, rtol: float | None = None,

@@ -25,7 +25,7 @@ from grader.sandbox.session import Limits
 
 COURSE_ENV = "GRADER_COURSE"
 _KEYS = {"title", "functions", "loops_only", "no_autograd", "seed", "preload", "limits", "threads", "hidden",
-         "probes"}
+         "probes", "public_only"}
 _PRELOADABLE = {"numpy", "torch"}
 
 
@@ -45,6 +45,8 @@ class Assignment:
     probes: Path | None = None
     hidden_count: int = 0
     hidden_points: float = 0.0
+    public_only: tuple[tuple[str, str], ...] = ()
+    """Functions checked on public inputs only, on purpose, each with the author's reason."""
 
     @property
     def rules(self) -> dict[str, tuple[str, ...]]:
@@ -84,6 +86,7 @@ class Assignment:
         found = self.public_checks() + hidden
         validate(found, self.functions, str(self.folder))
         if self.reference is not None:
+            self._require_hidden_checks(hidden)
             points = sum(c.points for c in hidden)
             if (len(hidden), points) != (self.hidden_count, self.hidden_points):
                 raise SpecError(
@@ -91,6 +94,26 @@ class Assignment:
                     f"{self.hidden_points:g}}}, but the reference declares {len(hidden)} hidden checks worth "
                     f"{points:g} points; update assignment.yaml so students' reports count them right")
         return found
+
+
+    def _require_hidden_checks(self, hidden: list[CheckSpec]) -> None:
+        """Every function has a hidden check, or is public-only by the author's choice (not both).
+
+        A function checked only on public inputs can be passed with answers
+        remembered from the public run.
+        """
+        covered = {function for spec in hidden for function in spec.functions}
+        public_only = dict(self.public_only)
+        uncovered = [f for f in self.functions if f not in covered and f not in public_only]
+        if uncovered:
+            raise SpecError(
+                f"{self.reference / 'checks.py'}: no hidden check exercises {', '.join(uncovered)}; answers "
+                "remembered from the public checks would earn their points. Add a hidden check on other inputs, or "
+                f"list the function under public_only in {self.folder / 'assignment.yaml'} with the reason")
+        both = [f for f in public_only if f in covered]
+        if both:
+            raise SpecError(f"{self.folder / 'assignment.yaml'}: public_only lists {', '.join(both)}, which "
+                            f"{self.reference / 'checks.py'} has hidden checks for; take it off public_only")
 
 
 def find_course(start: Path | None = None, explicit: Path | None = None) -> Path:
@@ -148,6 +171,7 @@ def load_assignment(course: Path, name: str) -> Assignment:
     if probes is not None and (not isinstance(probes, str) or not (folder / probes).is_file()):
         raise SpecError(f"{config_path}: probes must name a file in {folder}")
     reference = course / "reference" / name
+    public_only = _public_only(config.get("public_only", {}), functions, config_path)
     return Assignment(
         name=name,
         title=str(config.get("title", name)),
@@ -161,8 +185,20 @@ def load_assignment(course: Path, name: str) -> Assignment:
         limits=_limits(config.get("limits", {}), config_path),
         threads=threads,
         probes=folder / probes if probes else None,
+        public_only=public_only,
         **_hidden(config.get("hidden", {}), config_path),
     )
+
+
+def _public_only(raw: Any, functions: tuple[str, ...], path: Path) -> tuple[tuple[str, str], ...]:
+    if not isinstance(raw, dict) or not all(isinstance(k, str) and isinstance(v, str) and v.strip()
+                                            for k, v in raw.items()):
+        raise SpecError(f"{path}: public_only must map each function to the reason it has no hidden check, "
+                        "such as `fill_rows: every input shows the same thing`")
+    stray = [f for f in raw if f not in functions]
+    if stray:
+        raise SpecError(f"{path}: public_only names {', '.join(stray)}, which functions does not list")
+    return tuple((name, reason.strip()) for name, reason in raw.items())
 
 
 def _hidden(raw: Any, path: Path) -> dict:

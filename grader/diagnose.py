@@ -98,13 +98,20 @@ def compare_parameters(actual: Any, expected: Mapping[str, Any], *, rtol: float 
     """An Entry per expected key; variants maps a mistake's words to its values per key.
 
     A value matches when it is within rtol of the largest expected magnitude of
-    its key, or within atol.
+    its key, or within atol. One mistake usually shows in several parameters,
+    and two mistakes can agree on some of them (a wrong output-neuron slope
+    gives w5 the same value whether or not the hidden slopes are wrong too), so
+    the variant that explains the most parameters is tried first for each.
     """
+    arrays = {name: (np.asarray(want, dtype=float), _as_array(actual.get(name) if isinstance(actual, Mapping) else None,
+                                                              np.asarray(want, dtype=float)))
+              for name, want in expected.items()}
+    explained = {label: sum(1 for name, (want, got) in arrays.items() if name in values
+                            and _explains(got, want, np.asarray(values[name], dtype=float)))
+                 for label, values in variants.items()}
+    order = sorted(variants, key=lambda label: -explained[label])  # stable: ties keep the check's order
     entries = []
-    for name, want in expected.items():
-        want = np.asarray(want, dtype=float)
-        got = actual.get(name) if isinstance(actual, Mapping) else None
-        got = _as_array(got, want)
+    for name, (want, got) in arrays.items():
         if got is None:
             entries.append(Entry(name, want, None, float("inf"), "missing or not a number"))
             continue
@@ -112,10 +119,15 @@ def compare_parameters(actual: Any, expected: Mapping[str, Any], *, rtol: float 
             entries.append(Entry(name, want, got, 0.0, None))
             continue
         error = relative_error(got, want) if got.shape == want.shape else float("inf")
-        own = {label: values[name] for label, values in variants.items() if name in values}
+        own = {label: variants[label][name] for label in order if name in variants[label]}
         mistake = likely_mistake(got, want, factors=factors, variants=own)
         entries.append(Entry(name, want, got, error, mistake))
     return entries
+
+
+def _explains(got: np.ndarray | None, want: np.ndarray, value: np.ndarray) -> bool:
+    return (got is not None and value.shape == want.shape == got.shape and _close(got, value)
+            and not _close(value, want))
 
 
 def _as_array(value: Any, like: np.ndarray) -> np.ndarray | None:

@@ -9,13 +9,14 @@ function". The runner never formats reports; writers read the results.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from grader.checks import CheckSpec
-from grader.errors import CheckFailed, GraderError
+from grader.errors import CheckFailed, GraderError, GraderFault
 from grader.model import CheckResult, Curve
 from grader.sandbox.faults import StudentFault
 from grader.sandbox.protocol import TAMPERED
@@ -25,15 +26,21 @@ _OUTPUT_LINES = 30
 _OUTPUT_CHARS = 3000
 
 
-class CheckCrashed(GraderError):
-    """A check itself raised: a bug in the course's checks, not in the submission."""
+class CheckCrashed(GraderFault):
+    """A check itself raised: a bug in the course's checks, not in the submission.
+
+    Its text for people is GraderFault's (no check named, nobody's work
+    blamed); ``details`` names the check and the exception for course staff.
+    """
 
 
 class Evidence:
     """What a check hands to the report besides its verdict (the ``evidence`` fixture)."""
 
-    def __init__(self) -> None:
+    def __init__(self, session: Session | None = None) -> None:
         self.curves: list[Curve] = []
+        self._session = session
+        self._heard: list[tuple[str, int]] = []
 
     def curve(self, label: str, values, *, x_label: str = "", x_step: float = 1.0) -> None:
         """A series to draw beside the check's other curves, on one scale.
@@ -42,6 +49,29 @@ class Evidence:
         of it lies between two values (a loss every 10 epochs: 10).
         """
         self.curves.append(Curve(label, tuple(float(v) for v in values), x_label, float(x_step)))
+
+    @contextlib.contextmanager
+    def grader_calls(self) -> Iterator[None]:
+        """Calls made in this block only draw evidence: what they print is not the student's output.
+
+        A loss curve needs the student's train called again and again; the
+        lines it prints then come from the grader's calls, and showing them
+        under "Your code printed" would mislead.
+        """
+        if self._session is None:
+            yield
+            return
+        self._heard.append(self._session.take_output())
+        try:
+            yield
+        finally:
+            self._session.take_output()
+
+    def output(self) -> tuple[str, int]:
+        """What the student's own calls printed during the check, and its size in bytes."""
+        rest = self._session.take_output() if self._session is not None else ("", 0)
+        parts = [*self._heard, rest]
+        return "".join(text for text, _ in parts), sum(total for _, total in parts)
 
 
 @dataclass(frozen=True)
@@ -72,7 +102,7 @@ class Gate:
 def capture(spec: CheckSpec, fixtures: dict[str, Callable[[], Any]], session: Session | None) -> Outcome:
     started = time.perf_counter()
     failure = fault = None
-    evidence = Evidence()
+    evidence = Evidence(session)
     fixtures = {**fixtures, "evidence": lambda: evidence}
     try:
         spec.run(**{name: fixtures[name]() for name in spec.fixtures})
@@ -85,7 +115,7 @@ def capture(spec: CheckSpec, fixtures: dict[str, Callable[[], Any]], session: Se
     except Exception as exc:
         raise CheckCrashed(f"check {spec.name} ({spec.origin}) crashed: {type(exc).__name__}: {exc}") from exc
     seconds = time.perf_counter() - started
-    output, total = session.take_output() if session is not None else ("", 0)
+    output, total = evidence.output()
     return Outcome(failure, fault, seconds, output, total, tuple(evidence.curves))
 
 
@@ -153,7 +183,8 @@ _RULE_WORDS = {
         "whole-array operations: ",
     ),
     "autograd": (
-        "it uses automatic differentiation, but this exercise asks you to derive the backward pass by hand",
+        "it uses automatic differentiation (or lets a library derive for it), but this exercise asks you to derive "
+        "the backward pass by hand",
         "Compute each partial derivative with the chain rule, as in the derivation in the README.",
         "",
     ),
@@ -184,11 +215,14 @@ def rule_gates(rules: dict[str, tuple[str, ...]], findings: dict[str, dict[str, 
                 gates[function] = Gate(function, message, f"Evidence: {rule} trace reports {TAMPERED}", message)
                 continue
             evidence = [f"`{f['code']}` at {f['where']} ({f['reason']})" for f in static]
+            watched = []
             if dynamic:
-                evidence.append(f"while it ran it used {lead}{_operations(dynamic)}")
-            if unseen and not evidence:
-                evidence.append("while it ran on the hidden checks' inputs, it did what this exercise forbids")
-            shown = "; ".join(evidence[:3]) + ("; ..." if len(evidence) > 3 else "")
+                watched.append(f"while it ran it used {lead}{_operations(dynamic)}")
+            if unseen and not evidence and not watched:
+                watched.append("while it ran on the hidden checks' inputs, it did what this exercise forbids")
+            # What was seen running always shows; the reading's finds, up to two of them.
+            shown = "; ".join(evidence[:2] + (["..."] if len(evidence) > 2 else []) + watched)
+            evidence += watched
             message = f"No points for {function}: {problem}. Found: {shown}. {advice}"
             staff = evidence + ([f"on hidden inputs it used {lead}{_operations(unseen)}"] if unseen else [])
             gates[function] = Gate(function, message, "Evidence: " + "; ".join(staff),

@@ -190,6 +190,17 @@ def test_wrong_values_types_shapes_and_dtypes_fail_with_the_reason(grade2, fixtu
     assert hidden.status == "failed" and hidden.details  # specifics kept for staff only
 
 
+@pytest.mark.parametrize("fixture", ["does_nothing.py", "always_raises.py"])
+def test_a_submission_that_computes_nothing_scores_zero(grade2, fixture):
+    # Before properties required working values, these scored 7/38 and 8/38: "leaves its inputs
+    # unchanged" paid a bare pass, and "raises an error on bad shapes" paid a function that always raises.
+    report = grade2(fixture)
+    assert report.score == 0
+    for function in FUNCTIONS:
+        keeps = next(r for r in function_results(report, function) if "keeps_input" in r.name)
+        assert keeps.message.startswith(f"Not checked: {function} does not yet return correct values."), keeps.message
+
+
 def test_mutating_inputs_loses_the_inputs_check_only(grade2):
     report = grade2("mutates_inputs.py")
     results = by_name(report)
@@ -236,7 +247,7 @@ def test_fake_report_output_cannot_pass_for_the_real_one(course, capsys, monkeyp
     assert code == 1
     fake_lines = [line for line in out.splitlines() if "38/38" in line]
     assert fake_lines and all(line.lstrip().startswith("|") for line in fake_lines)
-    assert out.rstrip().splitlines()[-1].startswith("Score: 1/38")
+    assert out.rstrip().splitlines()[-1].startswith("Score: 0/38")  # returning x earns nothing
 
 
 def test_patching_numpy_comparisons_does_not_help(grade2):

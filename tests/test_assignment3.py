@@ -159,8 +159,43 @@ def test_flipped_sign_is_named_for_every_parameter(grade3, tmp_path):
     rows = by_name(report)["gradients_at_start"].diagnosis  # per parameter, with values, as a table
     assert [r.parameter for r in rows][:2] == ["w1", "w2"] and all(r.mistake == "the sign is flipped" for r in rows)
     assert rows[0].expected == f"{-float(rows[0].actual):.6g}"
-    assert "the update adds learn_rate × gradient instead of subtracting it" in message(report, "train_one_step")
+    step = message(report, "train_one_step")  # train's update is right: the gradients it is given are not
+    assert "but not because of train" in step and "the sign is flipped" in step
+    assert "instead of subtracting" not in step
     assert passed(report, "sigmoid_values", "feedforward_at_start", *PUBLIC_AND_HIDDEN["batch"])
+
+
+def test_a_right_train_using_a_gradient_with_one_flipped_sign_blames_gradients(grade3, tmp_path):
+    report = grade3(mutated(tmp_path, ('"w5": d_o1 * h1', '"w5": -d_o1 * h1')))
+    for name in ("train_one_step", "train_on_the_course_data", "train_random_data"):
+        text = message(report, name)
+        assert "but not because of train" in text and "wrong for w5" in text, (name, text)
+        assert "instead of subtracting" not in text, (name, text)
+    assert "wrong for w5 (the sign is flipped)." in message(report, "train_one_step")
+
+
+def test_gradients_against_a_wrong_feedforward_are_not_checked(grade3, tmp_path):
+    report = grade3(mutated(tmp_path, ("        return sigmoid(self.w5 * h1 + self.w6 * h2 + self.b3)",
+                                       "        return sigmoid(self.w5 * h1 + self.w6 * h2)")))
+    check = by_name(report)["gradients_match_your_feedforward"]
+    assert check.score == 0
+    assert check.message.startswith("Not checked: OurNeuralNetwork.feedforward does not yet return correct values.")
+    assert passed(report, *PUBLIC_AND_HIDDEN["gradients"])  # gradients itself is right
+
+
+def test_an_update_that_adds_the_gradient_is_named(grade3, tmp_path):
+    report = grade3(mutated(tmp_path, (r"-= learn_rate \* grads", "+= learn_rate * grads"), regex=True))
+    assert "the update adds learn_rate × gradient instead of subtracting it" in message(report, "train_one_step")
+    assert "not because of train" not in message(report, "train_one_step")
+    assert passed(report, *PUBLIC_AND_HIDDEN["gradients"])
+
+
+def test_what_the_graders_own_calls_print_is_not_shown_as_the_students(grade3):
+    report = grade3(EXAMPLE)
+    shown = by_name(report)["train_on_the_course_data"].output
+    # The student's train(..., epochs=200) prints at epochs 0 and 100; the grader's 20 calls of 10 epochs
+    # each, which draw the loss curve, would print "epoch 0" 20 times more.
+    assert shown.count("epoch 0:") == 1 and shown.count("epoch 100:") == 1, shown
 
 
 def test_missing_factor_two_is_named(grade3, tmp_path):
@@ -192,7 +227,11 @@ def test_derivative_of_an_activation_is_named(grade3, tmp_path):
 
 def test_derivative_of_the_output_neuron_only_is_named(grade3, tmp_path):
     report = grade3(mutated(tmp_path, ("deriv_sigmoid(sum_o1)", "deriv_sigmoid(o1)")))
-    assert "(in the output neuron)" in message(report, "gradients_random")
+    for name in ("gradients_random", "gradients_at_start"):
+        text = message(report, name)
+        assert "All of them: deriv_sigmoid was applied to an activation σ(z) instead of to the pre-activation z (in " \
+               "the output neuron)." in text, text
+        assert "in every neuron" not in text, text
 
 
 def test_sigmoid_derivative_written_for_activations_is_named(grade3, tmp_path):

@@ -65,6 +65,15 @@ LOOP_BUGS = [
     ("data left on the CPU", [("        X, y = X.to(device), y.to(device)\n        y_hat = net(X)",
                                "        y_hat = net(X)")], "train_epoch_steps_and_result",
      "The batches are never moved to `device`"),
+    ("a move whose result is thrown away", [("        X, y = X.to(device), y.to(device)\n        y_hat = net(X)",
+                                             "        X.to(device), y.to(device)\n        y_hat = net(X)")],
+     "train_epoch_steps_and_result", "The batches are never moved to `device`"),
+    ("labels left behind", [("        X, y = X.to(device), y.to(device)\n        y_hat = net(X)",
+                             "        X = X.to(device)\n        y_hat = net(X)")],
+     "train_epoch_steps_and_result", "Some batches reach the network or the loss without being moved to `device`"),
+    ("evaluation data left behind", [("            X, y = X.to(device), y.to(device)\n            right",
+                                      "            right")],
+     "evaluate_accuracy_without_dropout_or_gradients", "The batches are never moved to `device`"),
     ("no net.train()", [("    net.train()\n", "")], "train_epoch_steps_and_result",
      "train_epoch runs the network in evaluation mode"),
     ("accuracy along dim 0", [("        right += (y_hat.argmax(dim=1) == y).sum().item()",
@@ -86,6 +95,10 @@ LOOP_BUGS = [
      "synthetic_data_statistics", "is not N(0, 0.01²) noise"),
     ("labels not reshaped", [("return X, y.reshape((-1, 1))", "return X, y")], "synthetic_data_shapes",
      "Reshape y with y.reshape((-1, 1))"),
+    ("a classifier that never learns", [("return fit(net, X, y, device, epochs=20, lr=0.002)",
+                                          "return fit(net, X, y, device, epochs=20, lr=0.0)")],
+     "digits_classifier_accuracy", "The model from train_digits_classifier was not trained on the data it was given. "
+     "Only 0 of its"),
     ("a linear spiral model", [("nn.Sequential(nn.Linear(2, 100), nn.ReLU(), nn.Linear(100, 100), nn.ReLU(), "
                                 "nn.Linear(100, 3))", "nn.Sequential(nn.Linear(2, 3))")],
      "spiral_classifier_accuracy", "is not accurate enough on held-out data"),
@@ -99,9 +112,29 @@ def test_bugs_are_named(grade4, tmp_path, description, replacements, check, word
     assert result.score == 0 and words in result.message, result.message
 
 
+@pytest.mark.parametrize("move", [
+    "X, y = X.reshape(len(X), -1).to(device), y.to(device)",
+    "X, y = torch.as_tensor(X, device=device), torch.as_tensor(y, device=device)",
+    "X, y = X.float().to(device=device), y.to(device, non_blocking=True)",
+])
+def test_any_way_of_moving_the_batches_counts(grade4, tmp_path, move):
+    report = grade4(mutated(tmp_path, ("        X, y = X.to(device), y.to(device)\n        y_hat = net(X)",
+                                       f"        {move}\n        y_hat = net(X)")), only=("train_epoch",))
+    assert report.all_passed, [(r.name, r.message) for r in report.results if not r.passed]
+
+
 def test_mean_of_batch_means_fails_the_hidden_uneven_batches(grade4, tmp_path):
     report = grade4(mutated(tmp_path, ("        loss_sum += l.sum().item()", "        loss_sum += l.mean().item() * 4")),
                     only=("train_epoch",))
     assert by_name(report)["train_epoch_steps_and_result"].passed  # equal batches hide it
     hidden = by_name(report)["train_epoch_uneven_batches"]
     assert hidden.status == "failed" and "The mean loss from train_epoch is wrong" in hidden.message
+
+
+def test_a_misspelled_function_is_named_not_reported_as_the_probes_error(grade4, tmp_path):
+    path = tmp_path / "submission.py"
+    path.write_text(EXAMPLE.read_text().replace("def train_digits_classifier(", "def train_digit_classifier(")
+                    .replace("def load_array(", "def load_arrays("))
+    report = grade4(path, only=("train_digits_classifier", "load_array_batches_and_shuffling"))
+    assert "Did you mean train_digit_classifier?" in message(report, "digits_classifier_accuracy")
+    assert "load_array is not defined in your submission" in message(report, "load_array_batches_and_shuffling")

@@ -5,8 +5,8 @@ import textwrap
 import numpy as np
 import pytest
 
-from grader.checks import check, expect_raises, expect_unchanged, load_file, validate
-from grader.errors import CheckFailed, SpecError
+from grader.checks import check, expect_raises, expect_unchanged, load_file, validate, working
+from grader.errors import CheckFailed, NotChecked, SpecError
 from grader.sandbox.faults import StudentRaised
 from grader.student import Call
 
@@ -125,3 +125,35 @@ def test_check_decorator_keeps_the_function_callable():
         return "ran"
 
     assert plain(None) == "ran"
+
+
+def test_expect_unchanged_names_a_shape_changed_in_place():
+    x = np.arange(6.0).reshape(2, 3)
+    after = x.copy()
+    after.shape = (6,)  # what `x.shape = (6,)` inside the function leaves behind
+    with pytest.raises(CheckFailed) as caught:
+        expect_unchanged(Call(None, [after], {}), {"x": x}, what="f(x)")
+    assert caught.value.summary == "f(x) changed its input x."
+    assert "shape (2, 3)" in caught.value.details and "shape (6,)" in caught.value.details
+
+
+# --- properties pay only for working functions ----------------------------------------------
+
+
+def test_working_turns_a_wrong_value_or_an_exception_into_not_checked():
+    with pytest.raises(NotChecked) as caught:
+        with working("f"):
+            raise CheckFailed("f(x) returned wrong values.", "At [0] expected 1, got 2.")
+    assert caught.value.summary == "Not checked: f does not yet return correct values."
+    assert "At [0] expected 1, got 2." in caught.value.details
+    with pytest.raises(NotChecked, match="Not checked: f"):
+        with working("f"):
+            raise raised("ValueError")
+    with working("f"):  # right values: the property is checked next
+        pass
+
+
+def test_working_lets_unfinished_code_keep_its_own_message():
+    with pytest.raises(StudentRaised):
+        with working("f"):
+            raise raised("NotImplementedError", "RuntimeError")

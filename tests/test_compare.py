@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from grader.compare import TOLERANCES, as_number, assert_number, assert_same, describe, tolerance
+from grader.compare import TOLERANCES, as_number, as_sequence, assert_number, assert_same, describe, tolerance
 from grader.errors import CheckFailed
 from grader.sandbox.codec import RemoteRef
 
@@ -121,3 +121,38 @@ def test_gpu_float32_gets_more_room_than_the_cpu():
 def test_tensors_on_another_device_are_named():
     expected = torch.ones(3, device="cuda")
     assert "wrong device" in failure(torch.ones(3), expected).summary
+
+
+# --- student values are data: type and shape before use ----------------------------------
+
+
+def test_an_integer_too_large_for_a_float_is_a_plain_failure():
+    with pytest.raises(CheckFailed) as caught:
+        assert_number(10**400, 1.0, what="f(x)")
+    assert caught.value.summary == "f(x) returned a number too large to be a float."
+    assert "an integer of about 401 digits" in caught.value.details
+    assert "integer of about" in describe(-10**5000)  # str() would refuse past 4300 digits
+
+
+def test_a_generator_or_other_object_is_named_with_what_to_return():
+    generator = RemoteRef(3, "generator", "<generator object f at 0x1>")
+    failed = failure(generator, [np.zeros(2)])
+    assert "returned a generator object" in failed.details and "return a list" in failed.details
+    with pytest.raises(CheckFailed) as caught:
+        as_sequence(generator, what="f(x)")
+    assert "a generator object" in caught.value.details
+
+
+def test_as_sequence_checks_kind_and_length_before_anything_reads_the_items():
+    assert as_sequence((1, 2), what="f(x)", length=2) == [1, 2]
+    for value in (torch.tensor(3.0), None, np.zeros(2), {"a": 1}):
+        with pytest.raises(CheckFailed, match="wrong kind of value"):
+            as_sequence(value, what="f(x)", length=2, wanted="a pair")
+    with pytest.raises(CheckFailed, match="wrong number of items") as caught:
+        as_sequence([1, 2, 3], what="f(x)", length=2, wanted="a pair")
+    assert "a list of length 3; expected a pair" in caught.value.details
+
+
+def test_an_array_where_a_tensor_is_expected_is_a_wrong_type_not_a_crash():
+    failed = failure(np.zeros((2, 2), dtype=np.float32), torch.zeros(2, 2))
+    assert "expected a torch.Tensor" in failed.details and "torch.as_tensor" in failed.details

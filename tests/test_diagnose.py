@@ -77,3 +77,16 @@ def test_require_close_adds_the_likely_mistake_to_the_summary():
     with pytest.raises(CheckFailed) as caught:
         require_close([1, 2], EXPECTED, what="f(x)")
     assert "wrong kind of value" in caught.value.summary
+
+
+def test_the_variant_that_explains_most_parameters_names_each_of_them():
+    expected = {"a": 1.0, "b": 2.0, "c": 3.0}
+    actual = {"a": 5.0, "b": 6.0, "c": 7.0}
+    variants = {  # "broad" agrees on a only; "narrow" explains all three, so a is put down to it too
+        "broad": {"a": 5.0, "b": 9.0, "c": 9.0},
+        "narrow": {"a": 5.0, "b": 6.0, "c": 7.0},
+    }
+    entries = compare_parameters(actual, expected, variants=variants)
+    assert [e.mistake for e in entries] == ["narrow", "narrow", "narrow"]
+    with pytest.raises(CheckFailed, match="All of them: narrow."):
+        require_parameters(entries, what="g")

@@ -384,7 +384,7 @@ def test_patching_the_grader_s_tracer_while_loading_takes_the_points_of_every_wa
         for kind in numpy.ndarray.__subclasses__():  # the tracer's array type is one of them
             if kind.__module__.startswith("grader"):
                 kind.__array_ufunc__ = lambda self, ufunc, method, *inputs, **kw: getattr(ufunc, method)(
-                    *[i.view(numpy.ndarray) for i in inputs], **kw)
+                    *[numpy.ndarray.view(i, numpy.ndarray) for i in inputs], **kw)
         def add(x, y):
             return operator.add(x, y)
     """, rules={"loops": ("add",)})

@@ -5,7 +5,7 @@ from collections import Counter
 import pytest
 
 from grader.checks import CheckSpec
-from grader.errors import CheckFailed
+from grader.errors import CheckFailed, GraderFault
 from grader.runner import CheckCrashed, Outcome, capture, classify, rule_gates
 from grader.sandbox.faults import StudentRaised, StudentTimeout
 
@@ -33,9 +33,13 @@ def test_capture_hands_fixtures_by_name():
     assert seen == {"rng": "the rng", "seed": 3}
 
 
-def test_a_check_that_crashes_is_a_grader_error_naming_it():
-    with pytest.raises(CheckCrashed, match="check f_values \\(checks.py\\) crashed: ZeroDivisionError"):
+def test_a_check_that_crashes_is_a_grader_fault_naming_it_for_staff_only():
+    with pytest.raises(CheckCrashed) as caught:
         capture(spec(lambda: 1 / 0), {}, None)
+    assert isinstance(caught.value, GraderFault)
+    assert "check f_values (checks.py) crashed: ZeroDivisionError" in caught.value.details
+    said = str(caught.value)  # what may reach a student: no check named, nobody's work blamed
+    assert "f_values" not in said and "not a fault of the work being graded" in said
 
 
 def test_classify_gives_points_only_for_a_pass():

@@ -57,3 +57,96 @@ def test_allocation_shape_and_printing_are_allowed():
 def test_outside_a_tracing_block_nothing_is_recorded():
     x = np.ones(3).view(TracedArray)
     assert np.array_equal(untraced(x + x), np.full(3, 2.0))
+
+
+# --- views and other routes to the same data -------------------------------------------------
+
+
+def test_a_traced_argument_owns_its_memory_and_its_views_stay_traced():
+    x = traced(np.arange(6.0).reshape(2, 3))
+    assert x.base is None  # a view's .base would be a plain array to compute on unseen
+    operations, _ = run(lambda a, b: (a.__array__() + 1, a.view(np.ndarray) + 1, np.copy(a) + 1,
+                                      np.add.reduce(a.T), np.multiply.outer(a[0], b[0])), x, x)
+    assert operations == {"numpy.add": 3, "numpy.add.reduce": 1, "numpy.multiply.outer": 1}
+
+
+def _fixture_module(name):
+    import importlib.util
+
+    from .conftest import FIXTURES
+
+    spec = importlib.util.spec_from_file_location(f"_dodge_{name}", FIXTURES / "assignment2" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("fixture, function", [
+    ("whole_array_via_base", "naive_relu"), ("whole_array_via_base", "naive_add"),
+    ("whole_array_via_base", "naive_vector_dot"),
+    ("whole_array_via_views", "naive_relu"), ("whole_array_via_views", "naive_add_matrix_and_vector"),
+    ("whole_array_via_views", "naive_vector_dot"), ("whole_array_via_views", "naive_matrix_vector_dot"),
+    ("whole_array_via_operator", "naive_add"), ("whole_array_via_operator", "naive_add_matrix_and_vector"),
+    ("whole_array_via_operator", "naive_vector_dot"), ("whole_array_via_operator", "naive_matrix_dot"),
+])
+def test_loops_dodges_are_recorded_or_find_nothing_to_compute_on(fixture, function):
+    x = np.arange(1.0, 7.0).reshape(2, 3)
+    if function in ("naive_add_matrix_and_vector", "naive_matrix_vector_dot"):
+        y = np.ones(3)
+    elif function == "naive_matrix_dot":
+        y = x.T.copy()
+    elif function == "naive_vector_dot":
+        x, y = x[0].copy(), x[1].copy()
+    else:
+        y = x.copy()
+    try:
+        operations, _ = run(getattr(_fixture_module(fixture), function), x, y)
+    except (TypeError, AttributeError):
+        return  # x.base is None now: the dodge has no plain array left to compute on
+    assert operations, "the tracer saw no whole-array operation"
+
+
+# --- automatic differentiation, in any thread, however it was reached ----------------------------
+
+
+def test_autograd_taken_at_load_time_and_run_in_another_thread_is_recorded():
+    import threading
+
+    import torch
+
+    from grader.sandbox.tracing import arm, autograd_watch
+
+    arm()  # the worker arms before the submission loads
+    backward = getattr(getattr(torch, "autograd"), "backward")  # captured "at load time", after arming
+    grad = getattr(torch.autograd, "grad")
+
+    def work():
+        w = torch.tensor(2.0, requires_grad=True)
+        backward(w * w)
+        grad((w * 3.0,), (w,))
+
+    with autograd_watch() as recorder:
+        thread = threading.Thread(target=work)
+        thread.start()
+        thread.join()
+    assert recorder.operations["torch.autograd.backward"] == 1 and recorder.operations["torch.autograd.grad"] == 1
+    assert recorder.operations["torch.autograd (the backward pass engine)"] == 2
+    with autograd_watch() as quiet:  # plain arithmetic on tensors that track nothing
+        torch.tensor(2.0) * 3
+    assert not quiet.operations
+
+
+def test_symbolic_differentiation_with_sympy_is_recorded():
+    import sympy
+
+    from grader.sandbox.tracing import arm, autograd_watch
+
+    arm()
+    x = sympy.Symbol("x")
+    with autograd_watch() as recorder:
+        sympy.diff(x ** 3, x)
+        (x ** 2).diff(x)
+    assert recorder.operations["sympy (a symbolic derivative)"] >= 2
+    with autograd_watch() as quiet:
+        sympy.simplify(x + x)
+    assert not quiet.operations

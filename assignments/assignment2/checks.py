@@ -1,16 +1,35 @@
 """Public checks for assignment 2. Students can read these; the hidden ones use other inputs.
 
 Expected values come from NumPy itself on inputs drawn from the check's seeded
-generator, so a submission cannot pass by returning remembered answers.
+generator, so a submission cannot pass by returning remembered answers. The
+checks of a property (inputs unchanged, errors on bad shapes) first require the
+right values on valid inputs: a function that computes nothing earns nothing.
 """
 
 import numpy as np
 
-from grader.checks import assert_number, assert_same, check, expect_raises, expect_unchanged
+from grader.checks import assert_number, assert_same, check, expect_raises, expect_unchanged, working
 
 
 def shapes(*arrays):
     return " and ".join(f"{a.shape}" for a in arrays)
+
+
+def keeps_inputs(student, function, expected, **inputs):
+    """function(**inputs) returns expected and leaves every input as it was."""
+    what = f"{function}({', '.join(inputs)})"
+    with working(function):
+        call = student.run(function, tuple(value.copy() for value in inputs.values()))
+        assert_same(call.value, expected, what=what)
+    expect_unchanged(call, inputs, what=what)
+
+
+def works_on(student, function, expected, *args):
+    """Not checked unless function(*args) returns expected: an error on bad shapes counts only then."""
+    names = "x" if len(args) == 1 else "x, y"
+    with working(function):
+        assert_same(getattr(student, function)(*args), expected,
+                    what=f"{function}({names}) for shapes {shapes(*args)}")
 
 
 # --- naive_relu ------------------------------------------------------------------
@@ -28,13 +47,14 @@ def naive_relu_values(student, rng):
 def naive_relu_keeps_input(student, rng):
     """naive_relu returns a new array and leaves x unchanged"""
     x = rng.standard_normal((4, 3))
-    call = student.run("naive_relu", (x.copy(),))
-    expect_unchanged(call, {"x": x}, what="naive_relu(x)")
+    keeps_inputs(student, "naive_relu", np.maximum(x, 0), x=x)
 
 
 @check(points=1, functions="naive_relu")
 def naive_relu_rejects_bad_shapes(student, rng):
     """naive_relu raises an error for input that is not 2-D"""
+    x = rng.standard_normal((3, 2))
+    works_on(student, "naive_relu", np.maximum(x, 0), x)
     for shape in [(5,), (2, 3, 4)]:
         x = rng.standard_normal(shape)
         expect_raises(lambda: student.naive_relu(x), "AssertionError", "ValueError",
@@ -56,13 +76,14 @@ def naive_add_values(student, rng):
 def naive_add_keeps_inputs(student, rng):
     """naive_add leaves x and y unchanged"""
     x, y = rng.standard_normal((2, 3, 5))
-    call = student.run("naive_add", (x.copy(), y.copy()))
-    expect_unchanged(call, {"x": x, "y": y}, what="naive_add(x, y)")
+    keeps_inputs(student, "naive_add", x + y, x=x, y=y)
 
 
 @check(points=1, functions="naive_add")
 def naive_add_rejects_bad_shapes(student, rng):
     """naive_add raises an error when the shapes differ"""
+    x, y = rng.standard_normal((2, 3, 4))
+    works_on(student, "naive_add", x + y, x, y)
     for a, b in [((3, 4), (3, 5)), ((3, 4), (2, 4))]:
         x, y = rng.standard_normal(a), rng.standard_normal(b)
         expect_raises(lambda: student.naive_add(x, y), "AssertionError", "ValueError",
@@ -85,13 +106,14 @@ def naive_add_matrix_and_vector_values(student, rng):
 def naive_add_matrix_and_vector_keeps_inputs(student, rng):
     """naive_add_matrix_and_vector leaves x and y unchanged"""
     x, y = rng.standard_normal((3, 4)), rng.standard_normal(4)
-    call = student.run("naive_add_matrix_and_vector", (x.copy(), y.copy()))
-    expect_unchanged(call, {"x": x, "y": y}, what="naive_add_matrix_and_vector(x, y)")
+    keeps_inputs(student, "naive_add_matrix_and_vector", x + y, x=x, y=y)
 
 
 @check(points=1, functions="naive_add_matrix_and_vector")
 def naive_add_matrix_and_vector_rejects_bad_shapes(student, rng):
     """naive_add_matrix_and_vector raises an error when the vector does not fit the rows"""
+    x, y = rng.standard_normal((3, 4)), rng.standard_normal(4)
+    works_on(student, "naive_add_matrix_and_vector", x + y, x, y)
     x, y = rng.standard_normal((3, 4)), rng.standard_normal(3)
     expect_raises(lambda: student.naive_add_matrix_and_vector(x, y), "AssertionError", "ValueError",
                   what=f"naive_add_matrix_and_vector(x, y) for shapes {shapes(x, y)}")
@@ -113,13 +135,14 @@ def naive_vector_dot_values(student, rng):
 def naive_vector_dot_keeps_inputs(student, rng):
     """naive_vector_dot leaves x and y unchanged"""
     x, y = rng.standard_normal((2, 6))
-    call = student.run("naive_vector_dot", (x.copy(), y.copy()))
-    expect_unchanged(call, {"x": x, "y": y}, what="naive_vector_dot(x, y)")
+    keeps_inputs(student, "naive_vector_dot", float(np.dot(x, y)), x=x, y=y)
 
 
 @check(points=1, functions="naive_vector_dot")
 def naive_vector_dot_rejects_bad_shapes(student, rng):
     """naive_vector_dot raises an error for vectors of different lengths"""
+    x, y = rng.standard_normal((2, 4))
+    works_on(student, "naive_vector_dot", float(np.dot(x, y)), x, y)
     x, y = rng.standard_normal(4), rng.standard_normal(5)
     expect_raises(lambda: student.naive_vector_dot(x, y), "AssertionError", "ValueError",
                   what=f"naive_vector_dot(x, y) for shapes {shapes(x, y)}")
@@ -138,13 +161,14 @@ def naive_matrix_vector_dot_values(student, rng):
 def naive_matrix_vector_dot_keeps_inputs(student, rng):
     """naive_matrix_vector_dot leaves x and y unchanged"""
     x, y = rng.standard_normal((3, 4)), rng.standard_normal(4)
-    call = student.run("naive_matrix_vector_dot", (x.copy(), y.copy()))
-    expect_unchanged(call, {"x": x, "y": y}, what="naive_matrix_vector_dot(x, y)")
+    keeps_inputs(student, "naive_matrix_vector_dot", np.dot(x, y), x=x, y=y)
 
 
 @check(points=1, functions="naive_matrix_vector_dot")
 def naive_matrix_vector_dot_rejects_bad_shapes(student, rng):
     """naive_matrix_vector_dot raises an error when the vector does not fit"""
+    x, y = rng.standard_normal((3, 4)), rng.standard_normal(4)
+    works_on(student, "naive_matrix_vector_dot", np.dot(x, y), x, y)
     x, y = rng.standard_normal((3, 4)), rng.standard_normal(3)
     expect_raises(lambda: student.naive_matrix_vector_dot(x, y), "AssertionError", "ValueError",
                   what=f"naive_matrix_vector_dot(x, y) for shapes {shapes(x, y)}")
@@ -162,13 +186,14 @@ def naive_matrix_dot_values(student, rng):
 def naive_matrix_dot_keeps_inputs(student, rng):
     """naive_matrix_dot leaves x and y unchanged"""
     x, y = rng.standard_normal((3, 4)), rng.standard_normal((4, 2))
-    call = student.run("naive_matrix_dot", (x.copy(), y.copy()))
-    expect_unchanged(call, {"x": x, "y": y}, what="naive_matrix_dot(x, y)")
+    keeps_inputs(student, "naive_matrix_dot", x @ y, x=x, y=y)
 
 
 @check(points=1, functions="naive_matrix_dot")
 def naive_matrix_dot_rejects_bad_shapes(student, rng):
     """naive_matrix_dot raises an error when the inner sizes differ"""
+    x, y = rng.standard_normal((3, 4)), rng.standard_normal((4, 3))
+    works_on(student, "naive_matrix_dot", x @ y, x, y)
     x, y = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
     expect_raises(lambda: student.naive_matrix_dot(x, y), "AssertionError", "ValueError",
                   what=f"naive_matrix_dot(x, y) for shapes {shapes(x, y)}")
@@ -190,13 +215,14 @@ def naive_broadcast_add_values(student, rng):
 def naive_broadcast_add_keeps_inputs(student, rng):
     """naive_broadcast_add leaves x and y unchanged"""
     x, y = rng.standard_normal((3, 1)), rng.standard_normal((1, 4))
-    call = student.run("naive_broadcast_add", (x.copy(), y.copy()))
-    expect_unchanged(call, {"x": x, "y": y}, what="naive_broadcast_add(x, y)")
+    keeps_inputs(student, "naive_broadcast_add", x + y, x=x, y=y)
 
 
 @check(points=1, functions="naive_broadcast_add")
 def naive_broadcast_add_rejects_bad_shapes(student, rng):
     """naive_broadcast_add raises ValueError for shapes that cannot broadcast"""
+    x, y = rng.standard_normal((2, 1)), rng.standard_normal(3)
+    works_on(student, "naive_broadcast_add", x + y, x, y)
     for a, b in [((3, 4), (3,)), ((2, 3), (3, 2))]:
         x, y = rng.standard_normal(a), rng.standard_normal(b)
         expect_raises(lambda: student.naive_broadcast_add(x, y), "ValueError",

@@ -8,7 +8,7 @@ wrong, the check names each wrong parameter and the likely mistake.
 import numpy as np
 import torch
 
-from grader.checks import as_number, assert_number, assert_same, check, describe
+from grader.checks import as_number, assert_number, assert_same, check, describe, working
 from grader.diagnose import compare_parameters, require_close, require_parameters
 from grader.errors import CheckFailed
 
@@ -113,6 +113,8 @@ def gradients_match_your_feedforward(student, rng):
     params = support.random_params(rng)
     net = support.new_network(student, params)
     x, y = rng.normal(0, 1, 2), float(rng.uniform())
+    with working("OurNeuralNetwork.feedforward"):  # the slope of a wrong feedforward says nothing about gradients
+        assert_number(net.call("feedforward", x), support.forward(params, x), what="feedforward(x)")
     analytic = net.call("gradients", x, y)
     step = 1e-6
     numeric = {}
@@ -128,7 +130,7 @@ def gradients_match_your_feedforward(student, rng):
         require_parameters(entries, what="gradients(x, y_true)")
     except CheckFailed as failed:
         raise CheckFailed(f"{failed.summary} Your gradients disagree with the slope of your own feedforward, "
-                          "so the bug is in gradients (or both).", failed.details, failed.diagnosis) from None
+                          "which is right, so the bug is in gradients.", failed.details, failed.diagnosis) from None
 
 
 EPOCHS, EVERY = 200, 10
@@ -140,18 +142,24 @@ def train_on_the_course_data(student, evidence):
     net = student.OurNeuralNetwork()
     net.call("train", DATA, LABELS, 0.1, EPOCHS, timeout=30)
     expected, reference_curve = support.train(START, DATA, LABELS, 0.1, EPOCHS, every=EVERY)
-    evidence.curve("your loss", _student_curve(student, EPOCHS, EVERY), x_label="epoch", x_step=EVERY)
+    with evidence.grader_calls():  # what train prints while the grader draws its curve is not the student's run
+        evidence.curve("your loss", _student_curve(student, EPOCHS, EVERY), x_label="epoch", x_step=EVERY)
+        own = support.moves_with_own_gradients(student, START, DATA, LABELS, 0.1, EPOCHS)
     evidence.curve("reference", reference_curve, x_label="epoch", x_step=EVERY)
     weights = support.read_weights(net)
     moved = {name: as_number(value, what=name) - START[name] for name, value in weights.items()}
     expected_moves = {name: expected[name] - START[name] for name in PARAMETERS}
-    entries = compare_parameters(moved, expected_moves, rtol=1e-6, atol=1e-9)
     try:
-        require_parameters(entries, what="The weights after train(data, all_y_trues)",
-                           wording={"it is zero": "never changes during training: is its update line missing?"})
+        with evidence.grader_calls():  # naming wrong gradients calls the student's gradients again
+            support.require_training(moved, expected_moves, own, what="The weights after train(data, all_y_trues)",
+                                     rtol=1e-6, atol=1e-9, wording=TRAINING_WORDING,
+                                     wrong=lambda: support.wrong_gradients(student, START, DATA[0], LABELS[0]))
     except CheckFailed as failed:
         raise CheckFailed(failed.summary, "Changes from the start value 0.1:\n" + failed.details,
                           failed.diagnosis) from None
+
+
+TRAINING_WORDING = {"it is zero": "never changes during training: is its update line missing?"}
 
 
 def _student_curve(student, epochs: int, every: int) -> list[float]:
@@ -169,7 +177,7 @@ def _numbers(weights: dict) -> dict[str, float]:
 
 
 @check(points=2, functions="OurNeuralNetwork.train")
-def train_one_step(student, rng):
+def train_one_step(student, rng, evidence):
     """one epoch on one sample moves every weight by -learn_rate × its gradient"""
     params = support.random_params(rng)
     x, y, rate = rng.normal(0, 1, 2), float(rng.uniform()), 0.25  # 1/rate is not 2: the two mistakes stay apart
@@ -180,9 +188,12 @@ def train_one_step(student, rng):
     grads = support.gradients(params, x, y)
     expected = {name: -rate * grads[name] for name in PARAMETERS}
     variants = support.scaled(support.gradient_variants(params, x, y), -rate)
-    entries = compare_parameters(moved, expected, factors={
-        f"1/{rate:g} (= 1/learn_rate): is learn_rate left out of the update?": 1 / rate}, variants=variants)
-    require_parameters(entries, what=f"One step of train with learn_rate={rate:g}", wording=STEP_WORDING)
+    factors = {f"1/{rate:g} (= 1/learn_rate): is learn_rate left out of the update?": 1 / rate}
+    with evidence.grader_calls():  # the grader's own calls of gradients, to tell train's mistakes from its
+        own = support.moves_with_own_gradients(student, params, [x], [y], rate, 1)
+        support.require_training(moved, expected, own, what=f"One step of train with learn_rate={rate:g}",
+                                 wording=STEP_WORDING, variants=variants, factors=factors,
+                                 wrong=lambda: support.wrong_gradients(student, params, x, y))
 
 
 # --- the batch version ------------------------------------------------------------------------

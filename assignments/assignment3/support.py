@@ -19,6 +19,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from grader.diagnose import compare_parameters, require_parameters
+from grader.errors import CheckFailed
+
 PARAMETERS = ("w1", "w2", "w3", "w4", "w5", "w6", "b1", "b2", "b3")
 # The course's four people: two shifted body measurements each, and a 0/1 label.
 DATA = np.array([[-2.0, -1.0], [25.0, 6.0], [17.0, 4.0], [-15.0, -6.0]])
@@ -186,6 +189,52 @@ def random_batch(rng: np.random.Generator, n: int, d: int, h: int, o: int):
     params = {"W1": rng.normal(0, 1, (d, h)), "b1": rng.normal(0, 1, h),
               "W2": rng.normal(0, 1, (h, o)), "b2": rng.normal(0, 1, o)}
     return params, rng.normal(0, 1, (n, d)), rng.uniform(0, 1, (n, o))
+
+
+# --- when training ends wrong: the update, or the gradients it uses? ------------------------------
+
+
+def moves_with_own_gradients(student, start: dict[str, float], data, labels, learn_rate: float,
+                             epochs: int) -> dict[str, float] | None:
+    """How far SGD with the student's own gradients moves each parameter from start (None if it cannot run)."""
+    after = student.probe("sgd_with_own_gradients", dict(start), np.asarray(data), np.asarray(labels), learn_rate,
+                          epochs, function="OurNeuralNetwork.train")
+    if not isinstance(after, dict) or not all(isinstance(after.get(n), float) for n in PARAMETERS):
+        return None
+    return {name: after[name] - start[name] for name in PARAMETERS}
+
+
+def wrong_gradients(student, params: dict[str, float], x, y_true: float) -> str:
+    """Which of the student's gradients at params and one sample are wrong, with the likely mistake of each."""
+    got = student.probe("own_gradients", dict(params), np.asarray(x), float(y_true), function="OurNeuralNetwork.train")
+    entries = compare_parameters(got, gradients(params, x, y_true), variants=gradient_variants(params, x, y_true))
+    wrong = ", ".join(f"{e.name} ({e.mistake})" if e.mistake else e.name for e in entries if not e.ok)
+    return f"for {wrong}" if wrong else "on some samples"
+
+
+def require_training(moved: dict, expected: dict[str, float], own: dict[str, float] | None, *, what: str,
+                     wording: dict[str, str], wrong: Callable[[], str], rtol: float = 1e-6, atol: float = 0.0,
+                     factors: dict = {}, variants: dict = {}) -> None:
+    """The student's train moved each parameter as expected, or CheckFailed saying whether train or gradients is wrong.
+
+    moved: what the student's train did to each parameter; expected: what the
+    reference SGD does; own: what the same SGD does with the student's own
+    gradients (moves_with_own_gradients). When train matches own but own is
+    wrong, the update is right and the gradients are not: the message says so,
+    with wrong() naming the wrong gradients (see wrong_gradients).
+    """
+    entries = compare_parameters(moved, expected, rtol=rtol, atol=atol, factors=factors, variants=variants)
+    if all(entry.ok for entry in entries):
+        return
+    if own is not None and not all(e.ok for e in compare_parameters(own, expected, rtol=rtol, atol=atol)):
+        if all(e.ok for e in compare_parameters(moved, own, rtol=rtol, atol=atol)):
+            raise CheckFailed(
+                f"{what} is wrong, but not because of train: train moves every parameter by −learn_rate × what "
+                f"your gradients returns, as it should, and gradients is wrong {wrong()}.",
+                "Fix gradients (its own checks show the numbers); train will follow.")
+        entries = compare_parameters(moved, own, rtol=rtol, atol=atol, factors=factors)
+        what = f"{what} (compared with SGD using your own gradients, which are wrong too)"
+    require_parameters(entries, what=what, wording=wording)
 
 
 # --- talking to the student's network ------------------------------------------------------

@@ -6,13 +6,17 @@ the student's result, every forward pass (mode, gradient tracking, device,
 logits), and at every optimizer step the parameters and the gradients they
 held. The grading side recomputes what each should have been.
 
-Batches come as tensors that note when they are moved (.to, .cuda), so data
-left on the CPU is caught on a machine without a GPU too. The network
-builders are shared with the checks (``from .probes import ...``).
+Batches come as tensors marked "not yet moved": the mark survives every
+operation except a move to `device` (``.to(device)``, ``.cuda()``,
+``torch.as_tensor(X, device=device)``...), so what the network and the loss
+receive tells whether the data was moved, on a machine without a GPU too. The
+network builders are shared with the checks (``from .probes import ...``).
 """
 
 import torch
 from torch import nn
+from torch.optim.optimizer import register_optimizer_step_pre_hook
+from torch.overrides import TorchFunctionMode
 
 
 def linear_net(inputs, classes):
@@ -25,24 +29,68 @@ def dropout_net(inputs, hidden, classes):
     return nn.Sequential(nn.Flatten(), nn.Linear(inputs, hidden), nn.ReLU(), nn.Dropout(0.5), nn.Linear(hidden, classes))
 
 
-class _Moves:
-    count = 0
+class Unmoved(torch.Tensor):
+    """A batch tensor where the loader left it; what is computed from it stays Unmoved until moved."""
 
 
-class Tracked(torch.Tensor):
-    """A tensor that counts calls of .to() and .cuda() on it; every result is a plain tensor."""
-
-    @classmethod
-    def __torch_function__(cls, func, types, args=(), kwargs=None):
-        if func in (torch.Tensor.to, torch.Tensor.cuda):
-            _Moves.count += 1
-        with torch._C.DisableTorchFunctionSubclass():
-            return func(*args, **(kwargs or {}))
+_MOVES = frozenset({torch.Tensor.to, torch.Tensor.cuda, torch.Tensor.cpu, torch.as_tensor, torch.asarray,
+                    torch.tensor})
 
 
-def _tracked_batches(batches):
-    _Moves.count = 0
-    return [tuple(t.as_subclass(Tracked) for t in batch) for batch in batches]
+def _device_type(value):
+    if isinstance(value, torch.device):
+        return value.type
+    if isinstance(value, str):
+        try:
+            return torch.device(value).type
+        except RuntimeError:
+            return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return "cuda"
+    if isinstance(value, torch.Tensor) and not isinstance(value, Unmoved):
+        return value.device.type
+    return None
+
+
+def _target(func, args, kwargs):
+    """The type of device a move sends its tensor to, or None when the call moves nothing."""
+    if func is torch.Tensor.cuda:
+        return "cuda"
+    if func is torch.Tensor.cpu:
+        return "cpu"
+    if func is torch.Tensor.to:
+        for value in (kwargs.get("device"), *args[1:]):
+            found = _device_type(value)
+            if found is not None:
+                return found
+        return None
+    device = kwargs.get("device")
+    if device is None and func is torch.as_tensor and len(args) > 2:
+        device = args[2]
+    return _device_type(device)
+
+
+class _MovesWatch(TorchFunctionMode):
+    """While active: a move of an Unmoved tensor to `device` gives a plain tensor."""
+
+    def __init__(self, device):
+        super().__init__()
+        self.device = torch.device(device).type
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        result = func(*args, **kwargs)
+        if func in _MOVES and isinstance(result, Unmoved) and _target(func, args, kwargs) == self.device:
+            return result.as_subclass(torch.Tensor)
+        return result
+
+
+def _unmoved_batches(batches):
+    return [tuple(t.as_subclass(Unmoved) for t in batch) for batch in batches]
+
+
+def _moved(tensors):
+    return not any(isinstance(t, Unmoved) for t in tensors if isinstance(t, torch.Tensor))
 
 
 def _net(net, state, device):
@@ -58,11 +106,19 @@ def _watch_forwards(net):
             "training": module.training,
             "grad_enabled": torch.is_grad_enabled(),
             "device": str(inputs[0].device),
-            "logits": output.detach().cpu().clone(),
+            "moved": _moved(inputs),
+            "logits": output.detach().cpu().clone().as_subclass(torch.Tensor),
         })
 
     net.register_forward_hook(hook)
     return forwards
+
+
+def _watch_targets(loss):
+    """Whether the labels reached the loss moved, call by call."""
+    moved = []
+    loss.register_forward_pre_hook(lambda module, inputs: moved.append(_moved(inputs)))
+    return moved
 
 
 def _watch_steps(net, updater):
@@ -89,9 +145,15 @@ def _watch_steps(net, updater):
 
 
 def batches(student, arrays, batch_size, is_train):
-    """Two passes over load_array(arrays, batch_size, is_train), as lists of tensors."""
+    """Two passes over load_array(arrays, batch_size, is_train): each batch as a list of tensors, or as it came."""
     loader = student.load_array(tuple(arrays), batch_size, is_train)
-    return [[[t.detach().cpu() for t in batch] for batch in loader] for _ in range(2)]
+
+    def plain(batch):
+        if isinstance(batch, (tuple, list)):
+            return [t.detach().cpu() if isinstance(t, torch.Tensor) else t for t in batch]
+        return batch
+
+    return [[plain(batch) for batch in loader] for _ in range(2)]
 
 
 def train_epoch(student, inputs, classes, state, batches, lr, device, epochs=1):
@@ -101,17 +163,18 @@ def train_epoch(student, inputs, classes, state, batches, lr, device, epochs=1):
     loss = nn.CrossEntropyLoss(reduction="none")
     updater = torch.optim.SGD(net.parameters(), lr=lr)
     forwards = _watch_forwards(net)
+    targets = _watch_targets(loss)
     record = _watch_steps(net, updater)
     results = []
     for _ in range(epochs):
-        tracked = _tracked_batches(batches)
-        results.append(student.train_epoch(net, tracked, loss, updater, device))
+        with _MovesWatch(device):
+            results.append(student.train_epoch(net, _unmoved_batches(batches), loss, updater, device))
     return {
         "results": results,
         "forwards": forwards,
+        "targets_moved": targets,
         "steps": record["steps"],
         "zero_grads": record["zero_grads"],
-        "moves": _Moves.count,
         "final": [p.detach().cpu().clone() for p in net.parameters()],
     }
 
@@ -121,13 +184,60 @@ def evaluate_accuracy(student, inputs, hidden, classes, state, batches, device):
     net = _net(dropout_net(inputs, hidden, classes), state, device)
     net.train()
     forwards = _watch_forwards(net)
-    tracked = _tracked_batches(batches)
-    result = student.evaluate_accuracy(net, tracked, device)
-    return {"result": result, "forwards": forwards, "moves": _Moves.count}
+    with _MovesWatch(device):
+        result = student.evaluate_accuracy(net, _unmoved_batches(batches), device)
+    return {"result": result, "forwards": forwards}
 
 
 def predict(student, model, X, device):
-    """The logits a trained model gives for X, in evaluation mode without gradients."""
+    """The logits a trained model gives for X, in evaluation mode without gradients; None if it is no nn.Module."""
+    if not isinstance(model, nn.Module):
+        return None
     model.eval()
     with torch.no_grad():
-        return model(X.to(device)).detach().cpu()
+        logits = model(X.to(device))
+    return logits.detach().cpu() if isinstance(logits, torch.Tensor) else logits
+
+
+_TRAINING = {}  # id(model) -> (model, what watching its training found), for training_of
+
+
+def trained(student, function, X, y, device):
+    """function(X, y, device), watched: the model it returns; training_of(model) tells how it was trained.
+
+    Each parameter's value is noted the first time it takes part in training
+    (a forward pass of its module, or an optimizer step), before any update.
+    A model whose parameters never took part, or never moved from those
+    first values, was not trained on X and y.
+    """
+    first = {}
+
+    def note(parameters):
+        for parameter in parameters:
+            if id(parameter) not in first:
+                first[id(parameter)] = (parameter, parameter.detach().cpu().clone())
+
+    forward_hook = nn.modules.module.register_module_forward_pre_hook(
+        lambda module, inputs: note(module.parameters(recurse=False)))
+    step_hook = register_optimizer_step_pre_hook(
+        lambda optimizer, args, kwargs: note(p for group in optimizer.param_groups for p in group["params"]))
+    try:
+        model = getattr(student, function)(X, y, device)
+    finally:
+        forward_hook.remove()
+        step_hook.remove()
+    if isinstance(model, nn.Module):
+        elements = used = moved = 0
+        for parameter in model.parameters():
+            elements += parameter.numel()
+            if id(parameter) in first:
+                used += parameter.numel()
+                moved += int((first[id(parameter)][1] != parameter.detach().cpu()).sum())
+        _TRAINING[id(model)] = (model, {"elements": elements, "used": used, "moved": moved})
+    return model
+
+
+def training_of(student, model):
+    """What watching trained() found about model's parameters; None for a model it did not return."""
+    found = _TRAINING.get(id(model))
+    return found[1] if found is not None and found[0] is model else None

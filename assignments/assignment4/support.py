@@ -21,6 +21,7 @@ from torch import nn
 from grader.checks import as_number, describe
 from grader.diagnose import likely_mistake
 from grader.errors import CheckFailed
+from grader.student import RemoteObject
 
 from .probes import dropout_net, linear_net
 
@@ -66,12 +67,34 @@ def digits() -> tuple[np.ndarray, np.ndarray]:
     return data.data / 16.0, data.target.astype(np.int64)
 
 
+DIGITS_NOISE = 0.02  # added to every pixel, then clipped to [0, 1]: no image is byte for byte the file's
+
+
 def digits_split(rng: np.random.Generator, test_fraction: float = 0.2):
+    """A train and a test split of the digits, classes renamed and pixels perturbed.
+
+    The ten classes get new names by a permutation that moves every one (a 3
+    may be called 7 throughout), and every pixel gets a little noise. A network
+    learns whatever labelling its training data has; a lookup of the images in
+    scikit-learn's own file, which holds every test split with the original
+    labels, gets every answer wrong.
+    """
     X, y = digits()
     order = rng.permutation(len(y))
     cut = int(len(y) * (1 - test_fraction))
-    as_tensors = lambda idx: (torch.as_tensor(X[idx], dtype=torch.float32), torch.as_tensor(y[idx]))  # noqa: E731
+    names = _derangement(rng, 10)
+    X = np.clip(X + rng.normal(0, DIGITS_NOISE, X.shape), 0.0, 1.0)
+    as_tensors = lambda idx: (torch.as_tensor(X[idx], dtype=torch.float32),  # noqa: E731
+                              torch.as_tensor(names[y[idx]]))
     return as_tensors(order[:cut]), as_tensors(order[cut:])
+
+
+def _derangement(rng: np.random.Generator, n: int) -> np.ndarray:
+    """A permutation of range(n) that moves every element."""
+    while True:
+        names = rng.permutation(n)
+        if not (names == np.arange(n)).any():
+            return names
 
 
 def classification_batches(rng: np.random.Generator, inputs: int, classes: int, sizes: list[int]):
@@ -114,6 +137,9 @@ def batch_gradients(inputs: int, classes: int, params: list[torch.Tensor], batch
 
 def epoch_result(forwards: list[dict], batches) -> tuple[float, float, float]:
     """From the logits the net produced: mean loss per example, accuracy, and accuracy taken along dim 0."""
+    if not forwards:
+        raise CheckFailed("train_epoch never runs the network on the batches.",
+                          "It should compute net(X) for every batch X of the iterable it is given.")
     losses, correct, wrong_axis, count = 0.0, 0, 0, 0
     for forward, (_, y) in zip(forwards, batches):
         logits = forward["logits"]
@@ -154,6 +180,61 @@ def require_pair(value, what: str):
     return value
 
 
+def require_passes(passes, arrays) -> list:
+    """The probe's two passes over a loader, once each batch is shown to be a slice of each of the arrays.
+
+    Every batch must be a list of tensors, one per array, with that array's
+    dtype and trailing shape, so the checks can join the batches back up.
+    """
+    if not isinstance(passes, list) or not all(isinstance(p, list) for p in passes):
+        raise CheckFailed("load_array could not be read.", f"The probe returned {describe(passes)}.")
+    for passed in passes:
+        for batch in passed:
+            fits = isinstance(batch, list) and len(batch) == len(arrays) and all(
+                isinstance(t, torch.Tensor) and t.dim() > 0 and t.shape[1:] == a.shape[1:] and t.dtype == a.dtype
+                for t, a in zip(batch, arrays))
+            if not fits:
+                shown = describe(batch) if not isinstance(batch, list) else "a batch of " + ", ".join(
+                    describe(t) for t in batch[:3])
+                raise CheckFailed("load_array gives batches that are not slices of the tensors it was given.",
+                                  f"One batch was {shown}. data.DataLoader(data.TensorDataset(*data_arrays), ...) "
+                                  "gives a (features, labels) pair of tensors per batch.")
+    return passes
+
+
+def synthetic_pair(value, w: torch.Tensor, b: float, n: int, what: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """(X, y) from synthetic_data as float64 tensors of shape (n, len(w)) and (n,), or CheckFailed."""
+    X, y = require_pair(value, what)
+    for name, got in (("X", X), ("y", y)):
+        if not isinstance(got, torch.Tensor):
+            hint = " Create it with torch.normal(...) (a tensor), not NumPy." if isinstance(got, np.ndarray) else ""
+            raise CheckFailed(f"{name} from synthetic_data is not a tensor.", f"It is {describe(got)}.{hint}")
+    if tuple(X.shape) != (n, len(w)):
+        raise CheckFailed("X from synthetic_data has the wrong shape.",
+                          f"Its shape is {tuple(X.shape)}; expected {(n, len(w))}.")
+    if y.numel() != n:
+        raise CheckFailed("y from synthetic_data has the wrong number of values.",
+                          f"It has {y.numel()}; expected one per example, {n}.")
+    if not (X.is_floating_point() and y.is_floating_point()):
+        raise CheckFailed("synthetic_data does not return floating-point tensors.",
+                          f"X is {describe(X)} and y is {describe(y)}.")
+    return X.detach().double().cpu(), y.detach().double().cpu().reshape(-1)
+
+
+def require_linear_data(X: torch.Tensor, y: torch.Tensor, w: torch.Tensor, b: float, *, slack: float) -> None:
+    """X from N(0, 1) and y - (X·w + b) from N(0, 0.01²), each statistic within slack times its bound."""
+    mean, std = float(X.mean()), float(X.std())
+    if abs(mean) > 0.05 * slack or abs(std - 1) > 0.05 * slack:
+        raise CheckFailed("X from synthetic_data is not drawn from N(0, 1).",
+                          f"Its mean is {mean:.3f} and standard deviation {std:.3f}; expected about 0 and 1.")
+    residual = y - (X @ w.double() + b)
+    noise_mean, noise_std = float(residual.mean()), float(residual.std())
+    if abs(noise_mean) > 0.002 * slack or abs(noise_std - 0.01) > 0.002 * slack:
+        raise CheckFailed("y - (X·w + b) is not N(0, 0.01²) noise.",
+                          f"The noise has mean {noise_mean:.4f} and standard deviation {noise_std:.4f}; "
+                          "expected about 0 and 0.01.")
+
+
 def flat_parameter(value, name: str, size: int) -> torch.Tensor:
     """A returned parameter as a flat float64 tensor of the expected size, or CheckFailed."""
     try:
@@ -169,6 +250,7 @@ def flat_parameter(value, name: str, size: int) -> torch.Tensor:
 def train_epoch_run(student, rng, device, sizes, epochs=1):
     state = initial_state(linear_net(INPUTS, CLASSES), int(rng.integers(2**31)))
     batches = classification_batches(rng, INPUTS, CLASSES, sizes)
+    student.get("train_epoch")  # a missing function is named as such, not as the probe's error
     record = student.probe("train_epoch", INPUTS, CLASSES, state, batches, 0.5, device, epochs,
                            function="train_epoch", timeout=60)
     if not isinstance(record, dict) or "steps" not in record:
@@ -215,12 +297,21 @@ def check_steps(record: dict, batches, epochs: int = 1) -> None:
 
 
 def check_device_and_mode(record: dict, batches, device: str, *, training: bool) -> None:
+    """Judged by what the network (and, in training, the loss) received: moved batches, the right mode."""
+    what = "train_epoch" if training else "evaluate_accuracy"
     forwards = record["forwards"]
-    if record["moves"] < len(batches):
-        raise CheckFailed("The batches are never moved to `device`.",
-                          f"On a GPU this fails with 'Expected all tensors to be on the same device'. Move each "
-                          f"batch with X, y = X.to(device), y.to(device) before using it ({record['moves']} moves "
-                          f"for {len(batches)} batches).")
+    if not forwards:
+        raise CheckFailed(f"{what} never runs the network on the batches.",
+                          "It should compute net(X) for every batch X of the iterable it is given.")
+    unmoved = sum(1 for f in forwards if not f["moved"]) + sum(1 for moved in record.get("targets_moved", [])
+                                                               if not moved)
+    if unmoved:
+        which = "The batches are never moved" if all(not f["moved"] for f in forwards) else (
+            "Some batches reach the network or the loss without being moved")
+        raise CheckFailed(f"{which} to `device`.",
+                          "On a GPU this fails with 'Expected all tensors to be on the same device'. Move each "
+                          "batch before using it: X, y = X.to(device), y.to(device) (.to returns the moved tensor; "
+                          "keep what it returns).")
     if any(f["device"].split(":")[0] != device.split(":")[0] for f in forwards):
         raise CheckFailed("The network got inputs on the wrong device.", f"Move the inputs with X.to({device!r}).")
     if training and not all(f["training"] for f in forwards):
@@ -257,9 +348,42 @@ def check_result(value, expected_loss: float | None, expected_accuracy: float, w
                       f"Expected {expected_accuracy:.4g} (correct predictions / examples), got {got:.4g}.")
 
 
+def train_classifier(student, function: str, X: torch.Tensor, y: torch.Tensor, device: str):
+    """function(X, y, device), watched; the model it returned, once it is shown to be trained on X and y.
+
+    Its parameters must have taken part in training and most of their values
+    must have moved from where training found them: a model built from data
+    found elsewhere, or never trained, fails here whatever its accuracy.
+    """
+    student.get(function)  # a missing function is named as such, not as the probe's error
+    model = student.probe("trained", function, X, y, device, function=function)
+    record = student.probe("training_of", model, function=function) if isinstance(model, RemoteObject) else None
+    if record is None:
+        raise CheckFailed(f"{function} must return the trained network (an nn.Module).",
+                          f"It returned {describe(model)}.")
+    elements, used, moved = record["elements"], record["used"], record["moved"]
+    if elements == 0:
+        raise CheckFailed(f"The model from {function} has no parameters to train.",
+                          "Build it from layers such as nn.Linear, and train them on X and y.")
+    if used < elements:
+        raise CheckFailed(f"The model from {function} was not trained on the data it was given.",
+                          f"{elements - used} of its {elements} parameter values never took part in a forward pass "
+                          "or an optimizer step while it ran. Train the model you return (call it as model(X)).")
+    if moved < elements / 2:
+        raise CheckFailed(f"The model from {function} was not trained on the data it was given.",
+                          f"Only {moved} of its {elements} parameter values changed from where training found them.")
+    return model
+
+
 def require_accuracy(student, model, X, y, device, threshold: float, what: str) -> float:
+    if not isinstance(model, RemoteObject):  # data came back, not an object living in the student's process
+        raise CheckFailed(f"{what} must return the trained network (an nn.Module).", f"It returned {describe(model)}.")
     logits = student.probe("predict", model, X, device, function=what)
-    if not isinstance(logits, torch.Tensor) or logits.shape[:1] != y.shape:
+    if logits is None:
+        raise CheckFailed(f"{what} must return the trained network (an nn.Module).",
+                          f"It returned {describe(model)}.")
+    if (not isinstance(logits, torch.Tensor) or logits.dim() != 2 or logits.shape[0] != y.shape[0]
+            or logits.is_complex() or logits.dtype == torch.bool):
         raise CheckFailed(f"The model from {what} gives outputs of the wrong shape.",
                           f"For {len(y)} inputs it gave {describe(logits)}; expected one row of class scores "
                           "per input.")
@@ -268,5 +392,3 @@ def require_accuracy(student, model, X, y, device, threshold: float, what: str) 
         raise CheckFailed(f"The model from {what} is not accurate enough on held-out data.",
                           f"Its test accuracy is {score:.3f}; at least {threshold} is needed.")
     return score
-
-

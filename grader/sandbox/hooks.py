@@ -13,11 +13,15 @@ from typing import Callable
 
 
 class AfterImport:
-    """A meta path finder that runs a callback once `name` has finished importing."""
+    """A meta path finder that runs callbacks once `name` has finished importing.
+
+    One finder per name holds every callback for it: the first finder that
+    answers for a name is the only one the import system asks.
+    """
 
     def __init__(self, name: str, callback: Callable[[], None]) -> None:
         self.name = name
-        self.callback = callback
+        self.callbacks = [callback]
 
     def find_spec(self, name, path=None, target=None):
         if name != self.name:
@@ -25,12 +29,13 @@ class AfterImport:
         spec = importlib.machinery.PathFinder.find_spec(name, path)
         if spec is None or spec.loader is None:
             return None
-        loader, callback = spec.loader, self.callback
+        loader, callbacks = spec.loader, self.callbacks
 
-        class Loader(type(loader)):  # the real loader, then the callback
+        class Loader(type(loader)):  # the real loader, then the callbacks
             def exec_module(self, module):
                 loader.exec_module(module)
-                callback()
+                for callback in list(callbacks):
+                    callback()
 
         spec.loader = Loader.__new__(Loader)
         spec.loader.__dict__.update(loader.__dict__)
@@ -42,12 +47,17 @@ def when_imported(name: str, callback: Callable[[], None]) -> AfterImport | None
     if name in sys.modules:
         callback()
         return None
+    for finder in sys.meta_path:
+        if isinstance(finder, AfterImport) and finder.name == name:
+            finder.callbacks.append(callback)
+            return finder
     finder = AfterImport(name, callback)
     sys.meta_path.insert(0, finder)
     return finder
 
 
 def forget(finder: AfterImport | None) -> None:
+    """Remove finder, and with it every callback still waiting for its module."""
     if finder is not None and finder in sys.meta_path:
         sys.meta_path.remove(finder)
 

@@ -14,9 +14,25 @@ are searched for whole-array arithmetic:
   parameter, a copy or slice of one, or a freshly created array;
 * any use of PyTorch.
 
+Views count as the arrays they show: ``x.T``, ``x.base``, ``x.data``, ``x.real``,
+``x.__array__()``, ``x.view(...)``, ``np.frombuffer(x.data)``. Arithmetic spelled
+another way counts too: ``operator.add(x, y)``, ``x.__add__(y)``, a ufunc method
+(``np.add.reduce(x)``), NumPy reached through ``__import__("numpy")`` or
+``importlib.import_module``.
+
 ``autograd``: functions whose backward pass must be derived by hand are
-searched for PyTorch's autograd (``.backward()``, ``torch.autograd``,
-``torch.func``, ``requires_grad``) and other automatic differentiation.
+searched for anything that derives for them, which is "not by hand":
+
+* PyTorch's autograd: ``.backward()``, ``torch.autograd`` (``grad``, ``functional``,
+  forward mode), ``requires_grad`` (as a keyword, an attribute, or a string such as
+  ``**{"requires_grad": True}`` or ``getattr(t, "backward")``);
+* ``torch.func`` and functorch, JAX, HIPS autograd, TensorFlow;
+* computer algebra: SymPy, SymEngine (symbolic differentiation);
+* numerical differentiation by a library: numdifftools, ``scipy.differentiate``,
+  ``scipy.optimize.approx_fprime``, ``mpmath.diff``.
+
+Names are resolved through imports, ``__import__``/``importlib.import_module``
+with literal or concatenated strings, and ``getattr`` with such a string.
 
 The scan prefers missing a case to accusing correct code: what it cannot tell
 for sure (is ``row`` an array or a number?) it leaves to the tracer, which
@@ -48,16 +64,42 @@ _ALWAYS_WHOLE = frozenset({
 })
 # Results that are whole arrays when their input is one.
 _ARRAY_CONSTRUCTORS = frozenset({
-    "array", "asarray", "asanyarray", "ascontiguousarray", "copy", "zeros", "ones", "empty",
-    "full", "zeros_like", "ones_like", "empty_like", "full_like", "arange", "linspace",
-    "broadcast_to", "reshape", "ravel", "transpose", "squeeze", "expand_dims",
+    "array", "asarray", "asanyarray", "ascontiguousarray", "asfortranarray", "asmatrix", "require", "copy", "zeros",
+    "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "full_like", "arange", "linspace",
+    "broadcast_to", "reshape", "ravel", "transpose", "squeeze", "expand_dims", "frombuffer",
     "stack", "concatenate", "vstack", "hstack", "tile", "repeat",
 })
 _ARRAY_METHODS = frozenset({
-    "copy", "reshape", "ravel", "flatten", "astype", "transpose", "squeeze", "view", "swapaxes",
+    "copy", "reshape", "ravel", "flatten", "astype", "transpose", "squeeze", "view", "swapaxes", "__array__",
+    "conj", "conjugate", "diagonal",
 })
-_TRACKED_MODULES = ("numpy", "torch", "jax", "functorch", "autograd")
-_AUTOGRAD_PREFIXES = ("torch.autograd", "torch.func", "functorch", "jax", "autograd")
+# Attributes of an array that are the same data as an array (or a buffer of it).
+_VIEW_ATTRIBUTES = frozenset({"T", "mT", "base", "data", "real", "imag", "flat"})
+# Dunder methods that do arithmetic or comparisons: x.__add__(y) is x + y.
+_DUNDER_ARITHMETIC = frozenset(
+    f"__{prefix}{name}__" for prefix in ("", "r", "i")
+    for name in ("add", "sub", "mul", "matmul", "truediv", "floordiv", "mod", "pow", "divmod", "and", "or", "xor",
+                 "lshift", "rshift")) | {"__neg__", "__pos__", "__abs__", "__invert__", "__lt__", "__le__", "__gt__",
+                                         "__ge__", "__eq__", "__ne__"}
+_TRACKED_MODULES = ("numpy", "torch", "jax", "functorch", "autograd", "operator", "importlib", "sympy", "symengine",
+                    "tensorflow", "numdifftools", "scipy", "mpmath")
+# What derives for the student, by prefix of its dotted name, and what to call it.
+_AUTOGRAD_PREFIXES = {
+    "torch.autograd": "automatic differentiation", "torch.func": "automatic differentiation",
+    "torch._functorch": "automatic differentiation", "functorch": "automatic differentiation",
+    "jax": "automatic differentiation", "autograd": "automatic differentiation",
+    "tensorflow": "automatic differentiation",
+    "sympy": "computer algebra (symbolic differentiation)", "symengine": "computer algebra (symbolic differentiation)",
+    "numdifftools": "numerical differentiation by a library",
+    "scipy.differentiate": "numerical differentiation by a library",
+    "scipy.misc.derivative": "numerical differentiation by a library",
+    "scipy.optimize.approx_fprime": "numerical differentiation by a library",
+    "scipy.optimize.check_grad": "numerical differentiation by a library",
+    "mpmath.diff": "numerical differentiation by a library",
+}
+# Strings that name PyTorch's autograd: getattr(t, "backward"), **{"requires_grad": True}, ...
+_AUTOGRAD_WORDS = frozenset({"backward", "requires_grad", "requires_grad_", "grad_fn", "autograd"})
+_IMPORTERS = frozenset({"__import__", "importlib.import_module"})
 _OPERATOR_WORDS = {
     ast.Add: "adds whole arrays", ast.Sub: "subtracts whole arrays",
     ast.Mult: "multiplies whole arrays", ast.Div: "divides whole arrays",
@@ -104,23 +146,67 @@ def scan(units: list[Unit], rules: dict[str, list[str]]) -> dict[str, dict[str, 
 
 
 def _module_aliases(units: list[Unit]) -> dict[str, str]:
-    """Local name -> dotted name, for names bound to numpy, torch or autodiff things."""
+    """Local name -> dotted name, for names bound to numpy, torch, autodiff and the other tracked modules."""
     aliases: dict[str, str] = {}
-    for unit in units:
-        for node in _statements(unit.tree.body):
-            if isinstance(node, ast.Import):
+    statements = [node for unit in units for node in _statements(unit.tree.body)]
+    for node in statements:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] in _TRACKED_MODULES:
+                    local = alias.asname or alias.name.split(".")[0]
+                    aliases[local] = alias.name if alias.asname else alias.name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module.split(".")[0] in _TRACKED_MODULES:
                 for alias in node.names:
-                    if alias.name.split(".")[0] in _TRACKED_MODULES:
-                        local = alias.asname or alias.name.split(".")[0]
-                        aliases[local] = alias.name if alias.asname else alias.name.split(".")[0]
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                if node.module.split(".")[0] in _TRACKED_MODULES:
-                    for alias in node.names:
-                        if alias.name == "*":
-                            aliases["*" + node.module.split(".")[0]] = node.module
-                        else:
-                            aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+                    if alias.name == "*":
+                        aliases["*" + node.module.split(".")[0]] = node.module
+                    else:
+                        aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+    for node in statements:  # names bound to what an importer call or a getattr resolves to, once imports are known
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            resolved = _resolve(node.value, aliases)
+            if resolved and resolved.split(".")[0] in _TRACKED_MODULES:
+                aliases[node.targets[0].id] = resolved
     return aliases
+
+
+def _fold(node: ast.AST) -> str | None:
+    """The string an expression of string literals evaluates to: "to" + "rch", "".join(["ba", "ckward"])."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _fold(node.left), _fold(node.right)
+        return left + right if left is not None and right is not None else None
+    if isinstance(node, ast.JoinedStr):
+        parts = [_fold(v) for v in node.values]
+        return "".join(parts) if all(p is not None for p in parts) else None
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "join"
+            and len(node.args) == 1 and not node.keywords and isinstance(node.args[0], (ast.List, ast.Tuple))):
+        separator = _fold(node.func.value)
+        parts = [_fold(e) for e in node.args[0].elts]
+        if separator is not None and all(p is not None for p in parts):
+            return separator.join(parts)
+    return None
+
+
+def _resolve(node: ast.AST, aliases: dict[str, str]) -> str | None:
+    """The dotted name node stands for, through aliases, importer calls and getattr with a string."""
+    if isinstance(node, ast.Name):
+        return aliases.get(node.id)
+    if isinstance(node, ast.Attribute):
+        base = _resolve(node.value, aliases)
+        return f"{base}.{node.attr}" if base else None
+    if isinstance(node, ast.Call) and node.args and not any(k.arg is None for k in node.keywords):
+        function = _resolve(node.func, aliases) or (node.func.id if isinstance(node.func, ast.Name) else None)
+        if function in _IMPORTERS:
+            name = _fold(node.args[0])
+            if name is None:
+                return None
+            return name.split(".")[0] if function == "__import__" else name
+        if isinstance(node.func, ast.Name) and node.func.id == "getattr" and len(node.args) >= 2:
+            base, attribute = _resolve(node.args[0], aliases), _fold(node.args[1])
+            return f"{base}.{attribute}" if base and attribute else None
+    return None
 
 
 def _definitions(units: list[Unit]) -> dict[str, tuple[ast.AST, Unit]]:
@@ -212,12 +298,13 @@ class _Visitor:
         self.calls: set[str] = set()
 
     def qualified(self, node: ast.AST) -> str | None:
+        resolved = _resolve(node, self.modules)
+        if resolved:
+            return resolved
         dotted = _dotted(node)
         if dotted is None:
             return None
-        head, _, rest = dotted.partition(".")
-        if head in self.modules:
-            return self.modules[head] + ("." + rest if rest else "")
+        head = dotted.partition(".")[0]
         for star in ("numpy", "torch"):
             if "*" + star in self.modules and "." not in dotted and head not in self.top_level:
                 return f"{self.modules['*' + star]}.{dotted}"
@@ -290,7 +377,7 @@ class _WholeArrayVisitor(_Visitor):
                 return self.is_array(node.func.value)
             return False
         if isinstance(node, ast.Attribute):
-            return node.attr == "T" and self.is_array(node.value)
+            return node.attr in _VIEW_ATTRIBUTES and self.is_array(node.value)
         if isinstance(node, ast.Subscript):
             return self.is_array(node.value) and _selects_many(node.slice)
         if isinstance(node, ast.BinOp):
@@ -359,9 +446,17 @@ class _WholeArrayVisitor(_Visitor):
     def call(self, node: ast.Call) -> None:
         name = self.numpy_name(node.func)
         arguments = list(node.args) + [k.value for k in node.keywords]
+        qualified = self.qualified(node.func) or ""
+        if qualified.startswith("operator.") and any(self.is_array(a) for a in arguments):
+            self.add(node, f"calls {qualified} on whole arrays")
+            return
+        if (isinstance(node.func, ast.Attribute) and node.func.attr in _DUNDER_ARITHMETIC
+                and self.is_array(node.func.value)):
+            self.add(node, f"calls .{node.func.attr}() on a whole array")
+            return
         if name is not None:
             short = name.split(".")[-1]
-            written = _dotted(node.func) or name
+            written = _dotted(node.func) or f"numpy.{name}"
             if short in _ALWAYS_WHOLE or name.split(".")[0] in _ALWAYS_WHOLE:
                 self.add(node, f"calls {written}")
             elif short not in _ALLOWED_NUMPY and any(self.is_array(a) for a in arguments):
@@ -385,9 +480,18 @@ class _AutogradVisitor(_Visitor):
         else:
             super().alias(node)
 
-    def is_autodiff(self, node: ast.AST) -> bool:
+    def autodiff(self, node: ast.AST) -> str | None:
+        """What node is, when it is something that derives for the student ("automatic differentiation", ...)."""
         qualified = self.qualified(node)
-        return bool(qualified) and qualified.startswith(_AUTOGRAD_PREFIXES)
+        if not qualified:
+            return None
+        for prefix, kind in _AUTOGRAD_PREFIXES.items():
+            if qualified == prefix or qualified.startswith(prefix + "."):
+                return kind
+        return None
+
+    def is_autodiff(self, node: ast.AST) -> bool:
+        return self.autodiff(node) is not None
 
     def visit(self, node: ast.AST) -> None:
         if isinstance(node, ast.Call):
@@ -404,12 +508,18 @@ class _AutogradVisitor(_Visitor):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             if any(isinstance(t, ast.Attribute) and t.attr == "requires_grad" for t in targets):
                 self.add(node, "asks PyTorch to track gradients (requires_grad)")
-        if isinstance(node, (ast.Name, ast.Attribute)) and self.is_autodiff(node):
-            dotted = _dotted(node)
+        if isinstance(node, (ast.Constant, ast.BinOp, ast.JoinedStr, ast.Call)):
+            word = _fold(node)
+            if word in _AUTOGRAD_WORDS:
+                self.add(node, f"names PyTorch's autograd in a string ({word!r})")
+        if isinstance(node, (ast.Name, ast.Attribute, ast.Call)):
+            kind = self.autodiff(node)
+            dotted = self.qualified(node) if kind else None
             # Inner parts of a name already reported (torch.autograd in torch.autograd.grad) are not new.
-            if not any(n == dotted or n.startswith(dotted + ".") or dotted.startswith(n + ".") for n in self.named):
+            if dotted and not any(n == dotted or n.startswith(dotted + ".") or dotted.startswith(n + ".")
+                                  for n in self.named):
                 self.named.add(dotted)
-                self.add(node, f"uses {self.qualified(node)}, which is automatic differentiation")
+                self.add(node, f"uses {dotted}, which is {kind}")
 
 
 _VISITORS = {"loops": _WholeArrayVisitor, "autograd": _AutogradVisitor}

@@ -3,15 +3,26 @@
 Rule "loops": some exercises ask for Python loops over single elements. Arguments of such a
 function are handed in as ``TracedArray``, an ndarray subclass that records
 every NumPy operation applied to a whole array (``x + y``, ``np.maximum(x, 0)``,
-``x @ y``, ``x.sum()``, ...). Indexing single elements returns plain NumPy
-scalars, so element-by-element code is never recorded. Allocation and shape
-functions (``np.zeros_like``, ``x.copy()``, ``x.reshape``) are allowed.
+``x @ y``, ``x.sum()``, ufunc methods such as ``np.add.reduce(x)``, ...).
+Indexing single elements returns plain NumPy scalars, so element-by-element
+code is never recorded. Allocation and shape functions (``np.zeros_like``,
+``x.copy()``, ``x.reshape``) are allowed. A traced argument owns its memory
+(its ``.base`` is None, not a plain array to compute on), and ``__array__()``,
+``view()`` and ``np.copy`` of it stay traced. Views the tracer cannot keep
+(``.data``, ``np.asarray``) are left to the static reading, which counts them
+as arrays.
 
-Rule "autograd": some exercises ask for a backward pass derived by hand. While
-such a function runs, PyTorch's autograd entry points (``torch.autograd.backward``,
-which ``Tensor.backward`` calls, ``torch.autograd.grad``, ``torch.func.grad``...)
-are wrapped to record their use, and a saved-tensors hook records any operation
-that builds an autograd graph.
+Rule "autograd": some exercises ask for a backward pass derived by hand, so
+automatic differentiation of any kind is not allowed there: PyTorch's autograd
+(``Tensor.backward``, ``torch.autograd.grad``, ``torch.autograd.functional``,
+forward mode), ``torch.func`` (functorch), and computer algebra (SymPy). ``arm``
+puts the watch in place before any student code runs, in any thread: it wraps
+the entry points where they live (so a function captured at load time through
+``getattr`` is the wrapper), the engine every backward pass of PyTorch goes
+through, and the creation of a SymPy derivative; while a watched call runs,
+each records into that call's recorder, and a saved-tensors hook records the
+operations that build an autograd graph in the calling thread. JAX and other
+libraries that are not installed with the grader are left to the static reading.
 
 The record is only a signal from a process that runs student code: the grader
 combines it with a static reading of the source made before that code ran.
@@ -20,6 +31,7 @@ combines it with a static reading of the source made before that code ran.
 from __future__ import annotations
 
 import contextlib
+import functools
 import sys
 from collections import Counter
 from typing import Any, Iterator
@@ -61,7 +73,7 @@ def _is_whole_array(value: Any) -> bool:
 
 def _plain(value: Any) -> Any:
     if isinstance(value, TracedArray):
-        return value.view(np.ndarray)
+        return np.ndarray.view(value, np.ndarray)
     if isinstance(value, tuple):
         return tuple(_plain(v) for v in value)
     if isinstance(value, list):
@@ -83,23 +95,37 @@ class TracedArray(np.ndarray):
     def __array_function__(self, func, types, args, kwargs):
         name = func.__name__
         if name in _ALLOWED_FUNCTIONS or _recorder is None:
+            if name == "copy" and "subok" not in kwargs:  # np.copy would return a plain, unwatched array
+                kwargs = {**kwargs, "subok": True}
             return _paused(super().__array_function__, func, types, args, kwargs)
         _recorder.record(f"numpy.{name}")
         return func(*_plain(args), **{k: _plain(v) for k, v in kwargs.items()})
 
+    def __array__(self, dtype=None, copy=None):
+        # ndarray.__array__ of a subclass returns a plain view: the same values, no longer watched.
+        return self if dtype is None or np.dtype(dtype) == self.dtype else self.astype(dtype)
+
+    def view(self, *args, **kwargs):
+        wanted = kwargs.get("type", args[-1] if args and isinstance(args[-1], type) else None)
+        if wanted is np.ndarray or (isinstance(wanted, type) and not issubclass(wanted, TracedArray)
+                                    and issubclass(wanted, np.ndarray)):
+            args = tuple(TracedArray if a is wanted else a for a in args)
+            kwargs = {k: TracedArray if v is wanted else v for k, v in kwargs.items()}
+        return super().view(*args, **kwargs)
+
     def dot(self, other, out=None):
         if _recorder is not None:
             _recorder.record("ndarray.dot")
-        return np.dot(self.view(np.ndarray), _plain(other), out=out)
+        return np.dot(np.ndarray.view(self, np.ndarray), _plain(other), out=out)
 
     def __repr__(self) -> str:
-        return _paused(lambda: repr(self.view(np.ndarray)))
+        return _paused(lambda: repr(np.ndarray.view(self, np.ndarray)))
 
     def __str__(self) -> str:
-        return _paused(lambda: str(self.view(np.ndarray)))
+        return _paused(lambda: str(np.ndarray.view(self, np.ndarray)))
 
     def __format__(self, spec: str) -> str:
-        return _paused(lambda: format(self.view(np.ndarray), spec))
+        return _paused(lambda: format(np.ndarray.view(self, np.ndarray), spec))
 
 
 def _paused(function, *args):
@@ -113,9 +139,15 @@ def _paused(function, *args):
 
 
 def traced(value: Any) -> Any:
-    """value with every ndarray in it (at any depth of lists/tuples) made traced."""
+    """value with every ndarray in it (at any depth of lists/tuples) made traced.
+
+    A traced array is a copy that owns its memory: as a view of value, its
+    .base would hand student code a plain array to compute on unseen.
+    """
     if isinstance(value, np.ndarray) and value.dtype.kind in "biufc":
-        return value.view(TracedArray)
+        copy = np.ndarray.__new__(TracedArray, value.shape, value.dtype)
+        np.ndarray.view(copy, np.ndarray)[...] = value
+        return copy
     if isinstance(value, tuple):
         return tuple(traced(v) for v in value)
     if isinstance(value, list):
@@ -129,7 +161,7 @@ _DEPTH = 64  # as deep as a value can travel (codec.MAX_DEPTH); deeper ones are 
 def untraced(value: Any, depth: int = 0) -> Any:
     """value with every TracedArray turned back into a plain ndarray."""
     if isinstance(value, TracedArray):
-        return value.view(np.ndarray)
+        return np.ndarray.view(value, np.ndarray)
     if depth > _DEPTH:  # a value nested deeper cannot be sent anyway: the worker says so, without recursing on
         return value
     if isinstance(value, tuple):
@@ -155,59 +187,115 @@ class tracing:
         _recorder = self._previous
 
 
+# Where automatic differentiation is entered, module by module; wrapped in place by arm().
 _AUTOGRAD_ENTRY_POINTS = {
     "torch.autograd": ("backward", "grad"),
-    "torch.func": ("grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap"),
     "torch.autograd.functional": ("jacobian", "hessian", "vjp", "jvp", "vhp", "hvp"),
+    "torch.autograd.forward_ad": ("make_dual",),
+    "torch.func": ("grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "linearize"),
 }
+_ENGINE = "torch.autograd (the backward pass engine)"
+_GRAPH = "an autograd graph (tensors with requires_grad)"
+_SYMPY = "sympy (a symbolic derivative)"
+
+_watched: Recorder | None = None  # the autograd recorder of the watched call running now, seen from any thread
+_armed: set[str] = set()
+
+
+def arm() -> None:
+    """Put the autograd watch in place for this process, before student code runs; idempotent.
+
+    Entry points are replaced where they live, once, by wrappers that record
+    into the active watch (and do nothing more outside one), so code that
+    captured one at load time, or calls it from another thread, is seen too.
+    Modules not imported yet are armed the moment they are.
+    """
+    for module_name in ("torch", *_AUTOGRAD_ENTRY_POINTS, "torch.autograd.variable", "sympy"):
+        if module_name not in _armed:
+            _armed.add(module_name)
+            hooks.when_imported(module_name, lambda name=module_name: _arm_module(name))
+
+
+def _arm_module(name: str) -> None:
+    module = sys.modules[name]
+    for attribute in _AUTOGRAD_ENTRY_POINTS.get(name, ()):
+        original = getattr(module, attribute, None)
+        if callable(original) and not getattr(original, "__grader_watch__", False):
+            setattr(module, attribute, _recording(original, f"{name}.{attribute}"))
+    if name == "torch.autograd.variable":  # every backward pass and autograd.grad runs through this engine
+        variable = module.Variable
+        if not isinstance(variable._execution_engine, _EngineWatch):
+            variable._execution_engine = _EngineWatch(variable._execution_engine)
+    if name == "sympy":  # sympy.diff, Expr.diff and Derivative(...) all build a Derivative
+        derivative = module.Derivative
+        original = derivative.__dict__["__new__"]
+        if not getattr(getattr(original, "__wrapped__", original), "__grader_watch__", False):
+            derivative.__new__ = staticmethod(_recording(original, _SYMPY))
+    if name == "torch" and _current_watch is not None:
+        _current_watch.hook_graphs()  # torch was imported by the watched call itself
+
+
+def _recording(original, label: str):
+    @functools.wraps(original)
+    def recorded(*args, **kwargs):
+        if _watched is not None:
+            _watched.record(label)
+        return original(*args, **kwargs)
+
+    recorded.__grader_watch__ = True
+    return recorded
+
+
+class _EngineWatch:
+    """PyTorch's autograd engine, with every backward pass it runs recorded during a watched call."""
+
+    def __init__(self, engine) -> None:
+        self._engine = engine
+
+    def run_backward(self, *args, **kwargs):
+        if _watched is not None:
+            _watched.record(_ENGINE)
+        return self._engine.run_backward(*args, **kwargs)
+
+    def __getattr__(self, name: str):
+        return getattr(self._engine, name)
+
+
+_current_watch: "autograd_watch | None" = None
 
 
 class autograd_watch:
-    """Context manager: record PyTorch autograd use until exit.
+    """Context manager: record automatic differentiation until exit (see arm()).
 
-    When torch is not loaded yet (it is only loaded in the sandbox for
-    submissions that import it), an import hook sets the watch up the moment
-    the watched code imports torch.
+    The saved-tensors hook that sees autograd graphs being built works in the
+    calling thread only; the wrapped entry points and engine see every thread.
     """
 
     def __enter__(self) -> Recorder:
+        global _watched, _current_watch
+        arm()
         self.recorder = Recorder()
-        self._undo: list[tuple[Any, str, Any]] = []
         self._hooks = None
-        self._finder = hooks.when_imported("torch", self._install)
+        _watched, _current_watch = self.recorder, self
+        torch = sys.modules.get("torch")
+        if torch is not None and hasattr(torch, "autograd"):  # else hooked once the import finishes
+            self.hook_graphs()
         return self.recorder
 
-    def _install(self) -> None:
-        torch = sys.modules["torch"]
-        for module_name, names in _AUTOGRAD_ENTRY_POINTS.items():
-            module = sys.modules.get(module_name)
-            for name in names if module is not None else ():
-                original = getattr(module, name, None)
-                if callable(original):
-                    setattr(module, name, self._wrap(original, f"{module_name}.{name}"))
-                    self._undo.append((module, name, original))
-        self._hooks = torch.autograd.graph.saved_tensors_hooks(self._pack, _unpack)
-        self._hooks.__enter__()
-
-    def _wrap(self, original, name: str):
-        recorder = self.recorder
-
-        def recorded(*args, **kwargs):
-            recorder.record(name)
-            return original(*args, **kwargs)
-
-        return recorded
+    def hook_graphs(self) -> None:
+        if self._hooks is None:
+            self._hooks = sys.modules["torch"].autograd.graph.saved_tensors_hooks(self._pack, _unpack)
+            self._hooks.__enter__()
 
     def _pack(self, tensor):
-        self.recorder.record("an autograd graph (tensors with requires_grad)")
+        self.recorder.record(_GRAPH)
         return tensor
 
     def __exit__(self, *exc) -> None:
-        hooks.forget(self._finder)
+        global _watched, _current_watch
+        _watched, _current_watch = None, None
         if self._hooks is not None:
             self._hooks.__exit__(*exc)
-        for module, name, original in reversed(self._undo):
-            setattr(module, name, original)
 
 
 def _unpack(tensor):

@@ -455,6 +455,7 @@ def run(sock: socket.socket, scratch: str, quota: bool = False) -> None:
     findings = staticscan.scan(parsed, config.get("rules", {}))
     channel.send(protocol.analysis_message(protection, findings_data(findings)))
 
+    tracing.arm()  # before any student code: entry points it captures at load time are the watched ones
     probes = load_probes(config.get("probes"))
     integrity = Integrity(tracing, hooks) if config.get("rules") else None
     hide_grader_modules()
@@ -478,14 +479,12 @@ class Integrity:
 
     Student code runs in the same process as the watching code, so it could
     replace a function of the tracer and then compute as it likes. The worker
-    takes a fingerprint of those modules (every name they bind, every class's
-    attributes, every function's code) before the submission runs and checks
+    takes a fingerprint of those modules (the functions and classes they bind,
+    every class's attributes, every function's code) before the submission runs and checks
     it after loading and after each watched call; a change takes the points of
     every function the rule watches. A change undone before the call returns is
     for the static reading to find (it looks for code reaching into modules).
     """
-
-    _STATE = frozenset({"_recorder"})  # set and reset by the tracer itself while it watches
 
     def __init__(self, *modules: types.ModuleType) -> None:
         self.modules = modules
@@ -493,17 +492,23 @@ class Integrity:
         self.fingerprint = self._take()
 
     def _take(self) -> tuple:
+        """Every function and class the modules bind, each class's attributes and each function's code.
+
+        The modules' plain data (what is being recorded right now) is the tracer's own state, which it
+        sets at the start of every watched call, so it is left out.
+        """
         prints = []
         for module in self.modules:
-            for name, value in sorted(vars(module).items()):
-                if name in self._STATE:
-                    continue
-                prints.append((module.__name__, name, id(value)))
+            for name, value in vars(module).items():
                 if isinstance(value, type) and value.__module__ == module.__name__:
-                    prints.extend((name, key, id(item), id(getattr(item, "__code__", None)))
-                                  for key, item in sorted(vars(value).items()))
+                    prints.append((name, id(value)))
+                    prints.extend((key, id(item), id(getattr(item, "__code__", None)))
+                                  for key, item in vars(value).items())
                 elif isinstance(value, types.FunctionType):
-                    prints.append((name, id(value.__code__), id(value.__defaults__), id(value.__kwdefaults__)))
+                    prints.append((name, id(value), id(value.__code__), id(value.__defaults__),
+                                   id(value.__kwdefaults__)))
+                elif isinstance(value, (type, types.ModuleType, types.BuiltinFunctionType)):
+                    prints.append((name, id(value)))
         return tuple(prints)
 
     def broken(self) -> bool:

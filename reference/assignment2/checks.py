@@ -5,7 +5,7 @@ Messages of hidden checks never show these inputs, so the `what` texts below
 name the call only.
 """
 
-from grader.checks import assert_number, assert_same, check, expect_raises
+from grader.checks import assert_number, assert_same, check, expect_raises, working
 
 EDGE_MATRICES = [(1, 5), (6, 1), (7, 3), (1, 1)]
 
@@ -70,8 +70,12 @@ def naive_broadcast_add_any_rank(student, reference, rng):
 
 
 @check(points=1, functions="naive_broadcast_add")
-def naive_broadcast_add_rejects_any_rank(student, rng):
+def naive_broadcast_add_rejects_any_rank(student, reference, rng):
     """naive_broadcast_add raises ValueError for higher-rank shapes that cannot broadcast"""
+    x, y = rng.standard_normal((2, 1, 3)), rng.standard_normal((4, 1))
+    with working("naive_broadcast_add"):  # an error on bad shapes counts only from a function that works
+        assert_same(student.naive_broadcast_add(x, y), reference.naive_broadcast_add(x, y),
+                    what="naive_broadcast_add(x, y)")
     for a, b in [((2, 3, 4), (3, 3)), ((4, 1, 2), (5, 3, 2))]:
         x, y = rng.standard_normal(a), rng.standard_normal(b)
         expect_raises(lambda: student.naive_broadcast_add(x, y), "ValueError", what="naive_broadcast_add(x, y)")
