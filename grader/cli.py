@@ -5,6 +5,8 @@
     grade release ASSIGNMENT --out DIR
     grade gradescope ASSIGNMENT --out FILE.zip
     grade classroom50 ASSIGNMENT --out DIR
+    grade check ASSIGNMENT... | --all
+    grade new NAME [--function NAME]...
 
 Exit status: 0 every check passed; 1 some check lost points (a broken
 submission included); 2 a usage or configuration problem, with what to do.
@@ -302,6 +304,18 @@ def run_make_notebook(argv: list[str]) -> int:
     return notebooks.main(argv)
 
 
+def run_check(argv: list[str]) -> int:
+    from grader.authoring import commands
+
+    return commands.run_check(argv)
+
+
+def run_new(argv: list[str]) -> int:
+    from grader.authoring import commands
+
+    return commands.run_new(argv)
+
+
 COMMANDS = {
     "batch": run_batch_command,
     "release": run_release,
@@ -309,6 +323,8 @@ COMMANDS = {
     "classroom50": run_classroom50,
     "make-notebook": run_make_notebook,
     "doctor": run_doctor,
+    "check": run_check,
+    "new": run_new,
 }
 
 
