@@ -11,6 +11,7 @@ out one at a time.
 
 from __future__ import annotations
 
+import ast
 import shutil
 import sys
 import tempfile
@@ -18,7 +19,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from grader.api import grade
 from grader.course import Assignment
@@ -48,10 +49,14 @@ class Pool:
     def __enter__(self) -> Pool:
         # Versions are graded side by side: PyTorch's own threads in this process would only compete.
         self._finder = hooks.when_imported("torch", _one_thread)
+        if self.jobs > 1:
+            _serialise_parsing(True)
         self._server.start()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        if self.jobs > 1:
+            _serialise_parsing(False)
         hooks.forget(self._finder)
         self._server.close()
         shutil.rmtree(self._folder, ignore_errors=True)
@@ -83,6 +88,31 @@ class Pool:
             return
         with ThreadPoolExecutor(self.jobs, thread_name_prefix="grade-check") as executor:
             yield from executor.map(work, items)
+
+
+_parse = ast.parse
+_parsing = threading.Lock()
+_serialised = 0
+
+
+def _parse_alone(*args: Any, **kwargs: Any) -> Any:
+    with _parsing:
+        return _parse(*args, **kwargs)
+
+
+def _serialise_parsing(on: bool) -> None:
+    """One ast.parse at a time while pools grade on threads.
+
+    CPython 3.11 keeps the depth counter of its AST converter in state the
+    whole interpreter shares (CPython issue 106905), so two threads parsing at
+    once can fail with "AST constructor recursion depth mismatch". Grading
+    parses each submission once (to link failed imports), a small share of the
+    time.
+    """
+    global _serialised
+    with _parsing:
+        _serialised += 1 if on else -1
+        ast.parse = _parse_alone if _serialised else _parse  # type: ignore[assignment]
 
 
 def _one_thread() -> None:
