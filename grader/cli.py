@@ -34,6 +34,7 @@ from grader.report.jsonreport import write_atomic
 from grader.sandbox.isolation import PROFILES
 from grader.submission import choose, locate, unchanged_templates
 
+
 class ExitCode(IntEnum):
     OK = 0
     POINTS_LOST = 1

@@ -167,7 +167,8 @@ def load_assignment(course: Path, name: str) -> Assignment:
         raise SpecError(f"{config_path}: expected a mapping of settings")
     unknown = set(config) - _KEYS
     if unknown:
-        raise SpecError(f"{config_path}: unknown setting(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(_KEYS))}")
+        raise SpecError(f"{config_path}: unknown setting(s) {', '.join(sorted(unknown))}; "
+                        f"known: {', '.join(sorted(_KEYS))}")
     listed = "functions" in config
     functions = _names(config, "functions", config_path, required=True) if listed else template_functions(folder)
     loops_only = _names(config, "loops_only", config_path)

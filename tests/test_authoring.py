@@ -261,7 +261,8 @@ def test_filled_then_weakened_grade_check_names_the_surviving_mutant(course, cap
     assert not data["sound"] and data["mutation_table"][-1]["survived"] == 1
 
     settings = course / "assignments" / "hw" / "assignment.yaml"
-    settings.write_text(settings.read_text() + f'equivalent_mutants:\n  "{EQUIVALENT}": "a zero stays zero either way"\n')
+    mark = f'equivalent_mutants:\n  "{EQUIVALENT}": "a zero stays zero either way"\n'
+    settings.write_text(settings.read_text() + mark)
     code, out = check_command(course, capsys)
     assert code == 0 and "hw: sound" in out, out
     assert "1 survived" not in out and "0 survived, 1 marked equivalent" in out
@@ -288,7 +289,8 @@ def test_a_stub_that_earns_points_and_a_reference_that_loses_them_are_reported(c
 def test_settings_problems_readme_twin_and_hidden_coverage(course):
     folder = course / "assignments" / "hw"
     (folder / "README.md").write_text("# Homework\n\nNothing about the function.\n")
-    (folder / "hw.py").write_text((folder / "hw.py").read_text() + "\n\ndef another(x):\n    raise NotImplementedError\n")
+    template = folder / "hw.py"
+    template.write_text(template.read_text() + "\n\ndef another(x):\n    raise NotImplementedError\n")
     verdict = check(course, "hw", Options(seeds=1, jobs=1, mutate=False))
     texts = [p.text for p in verdict.problems if p.step == "settings"]
     assert any("README.md does not name clip_negative, another" in t for t in texts), texts

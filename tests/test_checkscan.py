@@ -26,7 +26,8 @@ def _helper(x):
 def course_with(tmp_path, public="", hidden="", probes=True):
     folder = tmp_path / "assignments" / "hw"
     folder.mkdir(parents=True)
-    (folder / "assignment.yaml").write_text("functions: [f, g, Net.forward]\n" + ("probes: probes.py\n" if probes else ""))
+    settings = "functions: [f, g, Net.forward]\n" + ("probes: probes.py\n" if probes else "")
+    (folder / "assignment.yaml").write_text(settings)
     if probes:
         (folder / "probes.py").write_text(PROBES)
     header = "from grader.checks import check\n"

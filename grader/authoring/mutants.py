@@ -112,9 +112,9 @@ def mutants(source: str, only: Callable[[str], bool] = lambda name: True) -> lis
         if not only(name):
             continue
         for edit in _edits(definition, source):
-            start = offsets[edit.node.lineno - 1] + _char_offset(lines[edit.node.lineno - 1], edit.node.col_offset)
-            end_line = edit.node.end_lineno or edit.node.lineno
-            end = offsets[end_line - 1] + _char_offset(lines[end_line - 1], edit.node.end_col_offset or 0)
+            line, column, end_line, end_column = _span(edit.node)
+            start = offsets[line - 1] + _char_offset(lines[line - 1], column)
+            end = offsets[end_line - 1] + _char_offset(lines[end_line - 1], end_column)
             mutated = source[:start] + edit.text + source[end:]
             normal = _normal(mutated)
             if normal is None or normal in seen:  # does not compile, changes nothing, or made already
@@ -124,8 +124,14 @@ def mutants(source: str, only: Callable[[str], bool] = lambda name: True) -> lis
             after = DELETED if edit.family == "statement" else _one_line(edit.text)
             key = f"{name}: {before} -> {after}"
             ids[key] = ids.get(key, 0) + 1
-            made.append(Mutant(name, edit.family, before, after, edit.node.lineno, mutated, ids[key]))
+            made.append(Mutant(name, edit.family, before, after, line, mutated, ids[key]))
     return made
+
+
+def _span(node: ast.AST) -> tuple[int, int, int, int]:
+    """Where a node's text starts and ends: line, column, end line, end column."""
+    line, column = int(getattr(node, "lineno", 1)), int(getattr(node, "col_offset", 0))
+    return line, column, int(getattr(node, "end_lineno", None) or line), int(getattr(node, "end_col_offset", None) or 0)
 
 
 def _normal(source: str) -> str | None:
@@ -190,7 +196,7 @@ def _nodes(definition: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.A
     if body and _is_docstring(body[0]):
         skip.update(id(n) for n in ast.walk(body[0]))
     found = [n for statement in body for n in ast.walk(statement) if id(n) not in skip and hasattr(n, "lineno")]
-    found.sort(key=lambda n: (n.lineno, n.col_offset, -(n.end_lineno or 0), -(n.end_col_offset or 0)))
+    found.sort(key=lambda n: (_span(n)[0], _span(n)[1], -_span(n)[2], -_span(n)[3]))
     return iter(found)
 
 

@@ -112,7 +112,7 @@ def _serialise_parsing(on: bool) -> None:
     global _serialised
     with _parsing:
         _serialised += 1 if on else -1
-        ast.parse = _parse_alone if _serialised else _parse  # type: ignore[assignment]
+        ast.parse = _parse_alone if _serialised else _parse
 
 
 def _one_thread() -> None:

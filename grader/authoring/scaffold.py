@@ -138,7 +138,8 @@ def {function}_values(student, rng):
     for shape in [(3, 4), (5, 2)]:
         x = rng.standard_normal(shape)
         expected = 2 * x  # computed here with NumPy, never by the reference (which students do not have)
-        assert_same(student.{function}(x), expected, what=f"{function}(x) for x of shape {{shape}}")''' for function in functions)
+        assert_same(student.{function}(x), expected, what=f"{function}(x) for x of shape {{shape}}")'''
+                           for function in functions)
     return f'''"""Public checks for {name}: students read these and run them with grade {name}.
 
 Inputs come from the check's seeded generator (rng), so remembered answers do not help.

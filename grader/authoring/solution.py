@@ -53,6 +53,10 @@ def reach(source: str) -> dict[str, set[str]]:
 
 
 def exercised(function: str, checks_functions: Iterable[str]) -> bool:
-    """Whether a check listing checks_functions exercises function (``Class`` covers ``Class.method``)."""
-    owner = function.split(".")[0]
-    return any(listed == function or listed == owner for listed in checks_functions)
+    """Whether a check listing checks_functions exercises function.
+
+    A check that lists a class (``OurNeuralNetwork``) exercises its constructor:
+    it makes objects and looks at them, and may not call any method.
+    """
+    owner, _, member = function.partition(".")
+    return any(listed == function or (listed == owner and member == "__init__") for listed in checks_functions)

@@ -14,8 +14,9 @@ In order, for one assignment of a staff checkout (one with ``reference/``):
    (``equivalent_mutants:`` in assignment.yaml).
 
 Stubs and mutants are graded in the sandbox like any submission. A mutant is
-graded first on the checks of the function it changes, then on those of the
-functions that call it, and each stops at its first lost point.
+graded first on the quick checks of the function it changes, then on those of
+the functions that call it, then on the slow ones (trainings), and stops at its
+first lost point.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from grader.model import SubmissionReport
 from grader.report.jsonreport import report_dict
 
 Progress = Callable[[str], None]
+_SLOW = 0.25  # seconds a check took on the reference, past which a mutant meets it only after the quick ones
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ class _Run:
         self.seconds: list[tuple[Step, float]] = []
         self.skipped: list[Step] = []
         self.stub_outcomes: list[StubOutcome] = []
+        self.durations: dict[str, float] = {}  # each check's seconds on the reference
         self.mutant_outcomes: list[MutantOutcome] = []
 
     def problem(self, step: Step, text: str, detail: str = "") -> None:
@@ -154,6 +157,7 @@ def _since(started: float) -> float:
 def _reference(run: _Run, pool: Pool) -> None:
     seeds = run.seeds
     first = pool.grade(run.solution, seed=seeds[0])  # alone first: it loads the checks and the reference
+    run.durations = {r.name: r.seconds for r in first.results}
     reports = [first, *pool.map(lambda seed: pool.grade(run.solution, seed=seed), [seeds[0], *seeds[1:]])]
     for seed, report in zip([seeds[0], *seeds], reports):
         lost = [r for r in report.results if r.score < r.max_score]
@@ -270,7 +274,11 @@ def _grade_mutant(run: _Run, pool: Pool, mutant: Mutant, callers: Iterable[str],
     others = tuple(dict.fromkeys(name for caller in callers for name in run.names(caller) if name not in own))
     diff = mutant.diff(run.solution)
     ran: list[str] = []
-    for only in (own, others):
+    # Most mutants lose a point on a quick check of their own function; slow checks (a training) run
+    # only for those that get past every quick one. The order changes what it costs, never the verdict.
+    quick = [tuple(n for n in names if run.durations.get(n, 0.0) <= _SLOW) for names in (own, others)]
+    slow = [tuple(n for n in names if run.durations.get(n, 0.0) > _SLOW) for names in (own, others)]
+    for only in (*quick, *slow):
         if not only:
             continue
         try:

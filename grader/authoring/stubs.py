@@ -104,7 +104,9 @@ def _stub(source: str, name: str, definition: ast.FunctionDef | ast.AsyncFunctio
             return None
         body = f"return {parameters[0]}"
     elif kind == "returns zeros":
-        return _zeros_stub(source, name, definition)
+        # A function that returns nothing works by its effects, which a stub calling it would keep.
+        gives = any(isinstance(n, ast.Return) and n.value is not None for n in ast.walk(definition))
+        return _zeros_stub(source, name, definition) if gives else None
     else:
         body = _BODIES[kind]
     first = definition.body[0]
