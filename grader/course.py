@@ -110,14 +110,17 @@ def settings_as_shipped(assignment: Assignment) -> str:
     What was derived here is written out: the function list (read from the
     template, which in a student's copy is their own work) and, beside
     reference/, the count and points of the hidden checks (reported as not
-    run in a student's copy). Everything else is kept as written.
+    run in a student's copy). The equivalent mutants, which quote the
+    reference, are left out. Everything else is kept as written.
     """
     text = (assignment.folder / "assignment.yaml").read_text(encoding="utf-8")
+    # equivalent_mutants quotes the reference solution, so it never leaves the course.
+    dropped = ("equivalent_mutants:",) + (("hidden:",) if assignment.reference is not None else ())
     kept: list[str] = []
     skipping = False
     for line in text.splitlines():
         if re.match(r"^[A-Za-z_]", line):
-            skipping = line.startswith("hidden:") and assignment.reference is not None
+            skipping = line.startswith(dropped)
         elif skipping and not line.strip():
             skipping = False
         if not skipping:

@@ -78,7 +78,8 @@ def test_bad_settings_fail_naming_the_file(tmp_path, yaml_text, words):
 
 
 def test_hidden_counts_are_counted_from_the_reference_and_written_into_a_copy(tmp_path):
-    course = make_course(tmp_path, "functions: [f]\nhidden: {checks: 2, points: 3}\n")
+    course = make_course(tmp_path, "functions: [f]\nhidden: {checks: 2, points: 3}\n"
+                                   "equivalent_mutants:\n  'f: secret_code(x) -> x': the reason\nseed: 4\n")
     reference = course / "reference" / "hw"
     reference.mkdir(parents=True)
     (reference / "checks.py").write_text(
@@ -87,6 +88,7 @@ def test_hidden_counts_are_counted_from_the_reference_and_written_into_a_copy(tm
     assert len(hw.checks()) == 1  # the stale hand-written count no longer stops anything
     shipped = settings_as_shipped(hw)
     assert "hidden: {checks: 1, points: 1.5}" in shipped and "checks: 2" not in shipped
+    assert "secret_code" not in shipped and "seed: 4" in shipped  # the reference's code stays in the course
     copy = tmp_path / "copy"
     (copy / "assignments" / "hw").mkdir(parents=True)
     (copy / "assignments" / "hw" / "assignment.yaml").write_text(shipped)
