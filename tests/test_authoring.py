@@ -101,6 +101,14 @@ def test_ids_stay_the_same_when_other_code_moves_and_twins_are_numbered():
     assert "f: x[0] + 1 -> (x[0] - 1)" in made and "f: x[0] + 1 -> (x[0] - 1) (#2)" in made
 
 
+def test_an_elif_is_not_deleted_with_its_else_and_a_sign_reads_with_its_statement():
+    source = ("def f(x):\n    if x > 0:\n        return 1\n    elif x < 0:\n        return -1\n"
+              "    else:\n        return 0\n")
+    made = ids(source)
+    assert not [i for i in made if i.startswith("f: elif")]
+    assert "f: return -1 -> return 1" in made and "f: x < 0 -> (x >= 0)" in made
+
+
 def test_mutants_that_change_nothing_or_do_not_compile_are_dropped():
     # Deleting the only statement of a branch leaves `pass`, which is kept; the same code made twice is not.
     source = "def f(x):\n    return x\n\n\ndef g():\n    pass\n"

@@ -56,6 +56,7 @@ def run_check(argv: list[str]) -> int:
     verdicts = []
     for name in names:
         verdict = soundness.check(course, name, options, progress=_progress)
+        _progress("")
         sys.stdout.write(render.text(verdict) + "\n")
         sys.stdout.flush()
         verdicts.append(verdict)

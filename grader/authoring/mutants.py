@@ -209,6 +209,8 @@ def _statement_edits(node: ast.stmt, source: str) -> Iterator[_Edit]:
     if isinstance(node, (ast.Pass, ast.Global, ast.Nonlocal)) or _is_docstring(node):
         return
     text = ast.get_source_segment(source, node) or ""
+    if text.startswith("elif"):  # its text runs to the end of the chain: deleting it would delete the else too
+        return
     compound = isinstance(node, (ast.For, ast.AsyncFor, ast.While, ast.If, ast.With, ast.AsyncWith, ast.Try))
     shown = _one_line(text.splitlines()[0]) + " ..." if compound else _one_line(text)
     yield _Edit(node, "pass", "statement", shown)
@@ -231,8 +233,9 @@ def _in_context(edit: _Edit, parents: dict[int, ast.AST]) -> _Edit:
     """A sign taken off a bare number reads better with what it multiplies: ``-2 * d`` -> ``2 * d``."""
     node = edit.node
     parent = parents.get(id(node))
+    simple = (ast.expr, ast.Return, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr)
     if not (edit.family == "sign" and isinstance(node, ast.UnaryOp) and isinstance(node.operand, ast.Constant)
-            and isinstance(parent, ast.expr)):
+            and isinstance(parent, simple)):
         return edit
     changed = copy.copy(parent)
     for field, value in ast.iter_fields(parent):
@@ -240,7 +243,8 @@ def _in_context(edit: _Edit, parents: dict[int, ast.AST]) -> _Edit:
             setattr(changed, field, node.operand)
         elif isinstance(value, list) and any(item is node for item in value):
             setattr(changed, field, [node.operand if item is node else item for item in value])
-    return _Edit(parent, _text(changed), edit.family)
+    text = _text(changed) if isinstance(parent, ast.expr) else ast.unparse(changed)
+    return _Edit(parent, text, edit.family)
 
 
 def _expression_edits(node: ast.AST) -> Iterator[_Edit]:

@@ -51,7 +51,11 @@ class Pool:
         self._finder = hooks.when_imported("torch", _one_thread)
         if self.jobs > 1:
             _serialise_parsing(True)
-        self._server.start()
+        try:
+            self._server.start()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
         return self
 
     def __exit__(self, *exc_info: object) -> None:
