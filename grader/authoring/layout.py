@@ -53,6 +53,9 @@ def inspect(assignment: Assignment, checks: list[CheckSpec], solution: str) -> L
         elif hidden and function in assignment.public_only:
             notes.append(f"{function} is listed under public_only: but hidden checks exercise it "
                          f"({', '.join(c.name for c in hidden)}); take it off that list")
+    if assignment.functions_listed and not _functions(assignment):
+        notes.append(f"{settings} lists functions: as the template defines them; they are read from the template "
+                     "when that setting is left out")
     if "hidden:" in _top_level_keys(settings.read_text(encoding="utf-8")):
         notes.append(f"{settings} says hidden: {{checks, points}}; beside reference/ they are counted from the "
                      "hidden checks, and grade release writes them into a student's copy: delete that setting")
