@@ -20,6 +20,7 @@ from grader.authoring.solution import reach
 from grader.authoring.soundness import Options, check
 from grader.authoring.stubs import KINDS, stubs
 from grader.cli import main
+from grader.course import load_assignment
 
 # --- mutants, read from the syntax tree ---------------------------------------------------
 
@@ -313,3 +314,14 @@ def test_grade_new_refuses_what_exists_and_names_that_are_not_python(course, cap
     assert "already exists" in capsys.readouterr().err
     assert main(["new", "hw2", "--function", "not-a-name", "--course", str(course)]) == 2
     assert main(["check", "--course", str(course)]) == 2  # neither names nor --all
+
+
+def test_a_release_of_a_new_assignment_carries_what_was_derived_and_no_mark(course, tmp_path, capsys):
+    settings = course / "assignments" / "hw" / "assignment.yaml"
+    settings.write_text(settings.read_text() + 'equivalent_mutants:\n  "clip_negative: 2 * x -> (2 / x)": "reason"\n')
+    out = tmp_path / "release"
+    assert main(["release", "hw", "--course", str(course), "--out", str(out)]) == 0
+    released = load_assignment(out, "hw")
+    assert (released.reference, released.functions, released.hidden_count, released.hidden_points) == (
+        None, ("clip_negative",), 1, 1.0)
+    assert "2 * x" not in (out / "assignments" / "hw" / "assignment.yaml").read_text()
