@@ -44,10 +44,10 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
+from grader import seeds  # noqa: E402
 from grader.api import DeviceChoice, _run, load_reference, select  # noqa: E402
 from grader.course import load_assignment  # noqa: E402
 from grader.model import SubmissionReport, format_points  # noqa: E402
-from grader import seeds  # noqa: E402
 from grader.sandbox import protocol, staticscan, worker  # noqa: E402
 from grader.sandbox.codec import RemoteRef  # noqa: E402
 from grader.sandbox.session import Loaded, Reply, Session, Unit, _note  # noqa: E402

@@ -85,7 +85,8 @@ def load_reference(assignment: Assignment) -> ModuleType | None:
 def grade(assignment: Assignment, path: Path, *, seed: int | None = None, device: str = "auto",
           server: ForkServer | None = None, protected: tuple[Path, ...] = (), shown_as: str | None = None,
           notes: tuple[LoadNote, ...] = (), limits: Limits | None = None,
-          only: tuple[str, ...] = (), require: str | None = None) -> SubmissionReport:
+          only: tuple[str, ...] = (), require: str | None = None,
+          stop_at_first_loss: bool = False) -> SubmissionReport:
     """Grade the submission at path (a .py or .ipynb file) for assignment.
 
     seed: reproduces a run; by default the assignment's seed, or, where the
@@ -98,6 +99,8 @@ def grade(assignment: Assignment, path: Path, *, seed: int | None = None, device
     limits: replaces the assignment's limits (tests use short timeouts).
     only: run just the checks with these names, or that exercise these functions.
     require: an isolation profile (isolation.PROFILES) this run must meet, else IsolationError.
+    stop_at_first_loss: run no check after the first that loses points; the report holds the checks
+        run (grade check asks only whether a mutant loses any point).
     """
     started = time.perf_counter()
     if limits is not None:
@@ -128,7 +131,8 @@ def grade(assignment: Assignment, path: Path, *, seed: int | None = None, device
                 isolation.require(layers, require)
             session.take_output()  # printed while loading: not any check's output
             load_notes = loaded.notes
-            results = _run(checks, session, loaded.findings, assignment, seed, secret, devices, reference)
+            results = _run(checks, session, loaded.findings, assignment, seed, secret, devices, reference,
+                           stop_at_first_loss)
             results = list(failed_imports.link(results, submission.units, load_notes))
     finally:
         if session is not None:
@@ -184,7 +188,8 @@ def _session(assignment: Assignment, submission: Submission, path: Path, server:
 
 
 def _run(checks: list[CheckSpec], session: Session, findings: dict, assignment: Assignment, seed: int,
-         secret: bytes | None, devices: DeviceChoice, reference: ModuleType | None) -> list[CheckResult]:
+         secret: bytes | None, devices: DeviceChoice, reference: ModuleType | None,
+         stop_at_first_loss: bool = False) -> list[CheckResult]:
     """Run every check: all visible ones first, then the hidden ones.
 
     The order matters for secrecy: student code keeps its state from call to
@@ -211,8 +216,10 @@ def _run(checks: list[CheckSpec], session: Session, findings: dict, assignment: 
             "device": devices.get,
         }
         outcomes[spec.name] = capture(spec, fixtures, session)
+        if stop_at_first_loss and (outcomes[spec.name].failure or outcomes[spec.name].fault):
+            break
     gates = rule_gates(assignment.rules, findings, traces, hidden_traces)
-    return [classify(spec, outcomes[spec.name], gates) for spec in checks]
+    return [classify(spec, outcomes[spec.name], gates) for spec in checks if spec.name in outcomes]
 
 
 def _all_broken(checks: list[CheckSpec], fault: SubmissionBroken) -> list[CheckResult]:

@@ -6,6 +6,9 @@
     grade gradescope ASSIGNMENT --out FILE.zip
     grade classroom50 ASSIGNMENT --out DIR
     grade make-notebook TEMPLATE.py [...]
+    grade check ASSIGNMENT... | --all
+    grade new NAME [--function NAME]...
+    grade doctor [--json]
 
 ``grade --help`` lists every command in COMMANDS, each with the first line of its docstring.
 
@@ -33,13 +36,9 @@ from grader.course import Assignment, find_course, load_assignment
 from grader.errors import GraderError, GraderFault, UsageError
 from grader.finder import Found, Wanted, find, locate, opened
 from grader.model import LoadNote, SubmissionReport
-from grader.report import classroom50, github, gradescope, jsonreport, junit, text
+from grader.report import formats, github, gradescope, jsonreport, text
 from grader.report.jsonreport import write_atomic
 from grader.sandbox.isolation import PROFILES
-
-FORMATS = ("text", "json", "gradescope", "classroom50", "github", "junit")
-# Formats read by a platform that takes the score from the file, not from the exit status.
-_PLATFORM_FORMATS = ("gradescope", "classroom50", "github")
 
 
 class ExitCode(IntEnum):
@@ -67,10 +66,8 @@ def _grade_parser() -> argparse.ArgumentParser:
     parser.add_argument("--submission", type=Path, metavar="PATH",
                         help="a .py or .ipynb file, or a folder or .zip archive holding one "
                              "(default: assignments/ASSIGNMENT/ASSIGNMENT.py or .ipynb)")
-    parser.add_argument("--format", choices=FORMATS, default="text",
-                        help="text (default); json; gradescope (results.json); classroom50 (result.json and "
-                             "release-body.md); github (the grading reporter's step output and a job summary); "
-                             "junit (JUnit XML for CI systems)")
+    parser.add_argument("--format", choices=formats.names(), default="text",  # grader/report/formats/: one each
+                        help=formats.help_text())
     parser.add_argument("--output", type=Path, metavar="PATH",
                         help="write the format to PATH instead of stdout, and print the text report "
                              "(classroom50: the folder for its two files, default: here)")
@@ -132,7 +129,7 @@ def run_grade(argv: list[str]) -> int:
     _write(report, args)
     if args.json is not None and str(args.json) != "-":
         jsonreport.write(report, args.json)
-    if args.format in _PLATFORM_FORMATS:
+    if formats.get(args.format).platform:
         return ExitCode.OK
     return exit_code(report)
 
@@ -146,7 +143,7 @@ def _grade_from_args(args: argparse.Namespace) -> SubmissionReport:
         else:
             found = _default_submission(assignment)
     except UsageError as exc:
-        if args.format not in _PLATFORM_FORMATS:
+        if not formats.get(args.format).platform:
             raise
         # On a platform the folder is whatever the student handed in: nothing gradable is their result.
         return report_without_submission(assignment, str(exc), seed=args.seed, device=args.device,
@@ -161,29 +158,12 @@ def _grade_from_args(args: argparse.Namespace) -> SubmissionReport:
 
 def _write(report: SubmissionReport, args: argparse.Namespace) -> None:
     """The report in the format asked for, and the text report wherever the format leaves stdout free."""
-    machine = None
-    if args.format == "json" or (args.format == "text" and args.json is not None and str(args.json) == "-"):
-        machine = jsonreport.dumps(report)
-    elif args.format == "gradescope":
-        machine = gradescope.dumps(report, hidden_visibility=args.hidden_visibility)
-    elif args.format == "junit":
-        machine = junit.render(report)
-    if args.format == "classroom50":
-        folder = args.output or Path.cwd()
-        write_atomic(folder / "result.json", classroom50.dumps(report, os.environ))
-        write_atomic(folder / "release-body.md", classroom50.release_body(report))
-    elif args.format == "github":
-        _write_github(report)
-    elif machine is not None and args.output is None:
-        sys.stdout.write(machine)
-        return
-    elif machine is not None:
-        write_atomic(args.output, machine)
-    elif args.output is not None:  # text to a file
-        write_atomic(args.output, text.render(report, ascii_only=False))
+    chosen = formats.get("json" if args.format == "text" and str(args.json) == "-" else args.format)
+    destination = formats.Destination(args.output, sys.stdout, os.environ, args.hidden_visibility)
+    if not chosen.write(report, destination):
         return
     rendered = _text(report, plain=args.format != "text" or args.no_color)
-    if args.format in ("github", "classroom50"):  # the job log: student text must not become commands
+    if chosen.job_log:  # the job log: student text must not become commands
         rendered = github.guarded_log(rendered)
     sys.stdout.write(rendered)
 
@@ -192,19 +172,6 @@ def _text(report: SubmissionReport, plain: bool) -> str:
     colour = not plain and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     ascii_only = "utf" not in (sys.stdout.encoding or "").lower()
     return text.render(report, width=shutil.get_terminal_size().columns, colour=colour, ascii_only=ascii_only)
-
-
-def _write_github(report: SubmissionReport) -> None:
-    """The reporter's input (the runners output, one variable per check) and the feedback as the job summary."""
-    files = github.step_files(report)
-    for variable, content in (("GITHUB_OUTPUT", files.output), ("GITHUB_ENV", files.env),
-                              ("GITHUB_STEP_SUMMARY", files.summary)):
-        target = os.environ.get(variable)
-        if target:
-            with open(target, "a", encoding="utf-8") as sink:
-                sink.write(content)
-        elif variable != "GITHUB_STEP_SUMMARY":  # outside Actions: show what the step would hand on
-            sys.stdout.write(content)
 
 
 def _batch_parser() -> argparse.ArgumentParser:
@@ -336,6 +303,20 @@ def run_make_notebook(argv: list[str]) -> int:
     return ExitCode.OK
 
 
+def run_check(argv: list[str]) -> int:
+    """prove an assignment sound: full marks for the reference, nothing for stubs and mutants"""
+    from grader.authoring import commands
+
+    return commands.run_check(argv)
+
+
+def run_new(argv: list[str]) -> int:
+    """make a new assignment's folders, ready for grade check"""
+    from grader.authoring import commands
+
+    return commands.run_new(argv)
+
+
 COMMANDS = {
     "batch": run_batch_command,
     "release": run_release,
@@ -343,6 +324,8 @@ COMMANDS = {
     "classroom50": run_classroom50,
     "make-notebook": run_make_notebook,
     "doctor": run_doctor,
+    "check": run_check,
+    "new": run_new,
 }
 
 

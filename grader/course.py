@@ -5,13 +5,21 @@ student template, README, ``assignment.yaml`` and the public ``checks.py``) and,
 on staff machines only, ``reference/<name>/`` (``solution.py`` and the hidden
 ``checks.py``). A student's copy has no ``reference/``: only public checks run.
 
+What can be derived is not written by hand: the functions students write are
+read from the template unless ``functions:`` lists them, and the hidden checks
+are counted from ``reference/``; a copy made for students gets both written
+into its settings (``settings_as_shipped``).
+
 Everything is validated when it is loaded, so a typo in a course fails at once
 with the file named, never halfway through grading someone.
 """
 
 from __future__ import annotations
 
+import ast
+import json
 import os
+import re
 import zlib
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -19,13 +27,14 @@ from typing import Any
 
 import yaml
 
+from grader import checkscan
 from grader.checks import CheckSpec, load_file, validate
 from grader.errors import SpecError, UsageError
 from grader.sandbox.session import Limits
 
 COURSE_ENV = "GRADER_COURSE"
 _KEYS = {"title", "functions", "loops_only", "no_autograd", "seed", "preload", "limits", "threads", "hidden",
-         "probes", "public_only"}
+         "probes", "public_only", "equivalent_mutants"}
 _PRELOADABLE = {"numpy", "torch"}
 
 
@@ -43,10 +52,11 @@ class Assignment:
     limits: Limits
     threads: int
     probes: Path | None = None
-    hidden_count: int = 0
+    hidden_count: int = 0  # as a release writes it; beside reference/ the hidden checks are counted instead
     hidden_points: float = 0.0
-    public_only: tuple[tuple[str, str], ...] = ()
-    """Functions checked on public inputs only, on purpose, each with the author's reason."""
+    public_only: tuple[tuple[str, str], ...] = ()  # functions checked on public inputs only, on purpose: (name, why)
+    equivalent_mutants: tuple[tuple[str, str], ...] = ()  # (mutant id, why it cannot be told apart)
+    functions_listed: bool = True  # False: functions were read from the template, not assignment.yaml
 
     @property
     def rules(self) -> dict[str, tuple[str, ...]]:
@@ -81,20 +91,23 @@ class Assignment:
             return []
         return load_file(self.reference / "checks.py", f"{self._package}.hidden", hidden=True, search=self._search())
 
-    def checks(self) -> list[CheckSpec]:
-        hidden = self.hidden_checks()
-        found = self.public_checks() + hidden
-        validate(found, self.functions, str(self.folder))
-        if self.reference is not None:
-            self._require_hidden_checks(hidden)
-            points = sum(c.points for c in hidden)
-            if (len(hidden), points) != (self.hidden_count, self.hidden_points):
-                raise SpecError(
-                    f"{self.folder / 'assignment.yaml'}: says hidden: {{checks: {self.hidden_count}, points: "
-                    f"{self.hidden_points:g}}}, but the reference declares {len(hidden)} hidden checks worth "
-                    f"{points:g} points; update assignment.yaml so students' reports count them right")
-        return found
+    def checks(self, *, require_hidden: bool = True) -> list[CheckSpec]:
+        """Public and (beside reference/) hidden checks, validated: names, functions, and what each reaches.
 
+        require_hidden: refuse a function without a hidden check (grading does); grade check reports it
+        beside the assignment's other problems instead.
+        """
+        public, hidden = self.public_checks(), self.hidden_checks()
+        found = public + hidden
+        validate(found, self.functions, str(self.folder))
+        for specs, path in ((public, self.folder / "checks.py"),
+                            (hidden, self.reference / "checks.py" if self.reference else None)):
+            if path is not None and path.is_file():
+                listed = {spec.run.__name__: spec.functions for spec in specs}
+                checkscan.verify(path, self.functions, listed, self.probes)
+        if self.reference is not None and require_hidden:
+            self._require_hidden_checks(hidden)
+        return found
 
     def _require_hidden_checks(self, hidden: list[CheckSpec]) -> None:
         """Every function has a hidden check, or is public-only by the author's choice (not both).
@@ -114,6 +127,38 @@ class Assignment:
         if both:
             raise SpecError(f"{self.folder / 'assignment.yaml'}: public_only lists {', '.join(both)}, which "
                             f"{self.reference / 'checks.py'} has hidden checks for; take it off public_only")
+
+
+def settings_as_shipped(assignment: Assignment) -> str:
+    """assignment.yaml as a copy without the template's author or without reference/ needs it.
+
+    What was derived here is written out: the function list (read from the
+    template, which in a student's copy is their own work) and, beside
+    reference/, the count and points of the hidden checks (reported as not
+    run in a student's copy). The equivalent mutants, which quote the
+    reference, are left out. Everything else is kept as written.
+    """
+    text = (assignment.folder / "assignment.yaml").read_text(encoding="utf-8")
+    # equivalent_mutants quotes the reference solution, so it never leaves the course.
+    dropped = ("equivalent_mutants:",) + (("hidden:",) if assignment.reference is not None else ())
+    kept: list[str] = []
+    skipping = False
+    for line in text.splitlines():
+        if re.match(r"^[A-Za-z_]", line):
+            skipping = line.startswith(dropped)
+        elif skipping and not line.strip():
+            skipping = False
+        if not skipping:
+            kept.append(line)
+    added = []
+    if not assignment.functions_listed:
+        added.append(f"functions: {json.dumps(list(assignment.functions))}")
+    if assignment.reference is not None:
+        hidden = assignment.hidden_checks()
+        added.append(f"hidden: {{checks: {len(hidden)}, points: {sum(c.points for c in hidden):g}}}")
+    if added:
+        kept += ["# Written from the course when this copy was made:"] + added
+    return "\n".join(kept) + "\n"
 
 
 def find_course(start: Path | None = None, explicit: Path | None = None) -> Path:
@@ -150,10 +195,13 @@ def load_assignment(course: Path, name: str) -> Assignment:
         raise SpecError(f"{config_path}: expected a mapping of settings")
     unknown = set(config) - _KEYS
     if unknown:
-        raise SpecError(f"{config_path}: unknown setting(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(_KEYS))}")
-    functions = _names(config, "functions", config_path, required=True)
+        raise SpecError(f"{config_path}: unknown setting(s) {', '.join(sorted(unknown))}; "
+                        f"known: {', '.join(sorted(_KEYS))}")
+    listed = "functions" in config
+    functions = _names(config, "functions", config_path, required=True) if listed else template_functions(folder)
     loops_only = _names(config, "loops_only", config_path)
     no_autograd = _names(config, "no_autograd", config_path)
+    public_only = _public_only(config.get("public_only", {}), functions, config_path)
     for key, names in (("loops_only", loops_only), ("no_autograd", no_autograd)):
         stray = [f for f in names if f not in functions]
         if stray:
@@ -171,7 +219,6 @@ def load_assignment(course: Path, name: str) -> Assignment:
     if probes is not None and (not isinstance(probes, str) or not (folder / probes).is_file()):
         raise SpecError(f"{config_path}: probes must name a file in {folder}")
     reference = course / "reference" / name
-    public_only = _public_only(config.get("public_only", {}), functions, config_path)
     return Assignment(
         name=name,
         title=str(config.get("title", name)),
@@ -185,8 +232,10 @@ def load_assignment(course: Path, name: str) -> Assignment:
         limits=_limits(config.get("limits", {}), config_path),
         threads=threads,
         probes=folder / probes if probes else None,
-        public_only=public_only,
         **_hidden(config.get("hidden", {}), config_path),
+        public_only=public_only,
+        equivalent_mutants=_equivalent(config.get("equivalent_mutants", {}), config_path),
+        functions_listed=listed,
     )
 
 
@@ -199,6 +248,42 @@ def _public_only(raw: Any, functions: tuple[str, ...], path: Path) -> tuple[tupl
     if stray:
         raise SpecError(f"{path}: public_only names {', '.join(stray)}, which functions does not list")
     return tuple((name, reason.strip()) for name, reason in raw.items())
+
+
+def template_functions(folder: Path) -> tuple[str, ...]:
+    """The functions a student writes, read from the template: public top-level functions and public methods
+    of top-level classes (``Class.method``), in the order they appear."""
+    path = folder / f"{folder.name}.py"
+    config_path = folder / "assignment.yaml"
+    if not path.is_file():
+        raise SpecError(f"{config_path}: without a functions list, the functions are read from the template "
+                        f"{path.name}, which does not exist; list them under functions:")
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    except SyntaxError as exc:
+        raise SpecError(f"{path}:{exc.lineno}: the template is not valid Python: {exc.msg}") from None
+    found: list[str] = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not node.name.startswith("_"):
+            found.append(node.name)
+        elif isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+            found += [f"{node.name}.{m.name}" for m in node.body
+                      if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)) and not m.name.startswith("_")]
+    if not found:
+        raise SpecError(f"{path}: the template defines no function for students to write (and "
+                        f"{config_path.name} lists none under functions:)")
+    return tuple(found)
+
+
+def _equivalent(raw: Any, path: Path) -> tuple[tuple[str, str], ...]:
+    if not isinstance(raw, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in raw.items()):
+        raise SpecError(f"{path}: equivalent_mutants must map each mutant's id (as grade check prints it) to the "
+                        "reason it cannot be told apart from the reference")
+    blank = [k for k, v in raw.items() if not v.strip()]
+    if blank:
+        raise SpecError(f"{path}: equivalent_mutants gives no reason for {blank[0]!r}; say why no check can tell "
+                        "it from the reference")
+    return tuple(raw.items())
 
 
 def _hidden(raw: Any, path: Path) -> dict:

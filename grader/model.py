@@ -8,6 +8,7 @@ never change them.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -191,7 +192,7 @@ def _clean(result: object, **limits: int) -> None:
             object.__setattr__(result, name, cleaned)
 
 
-def _points(values) -> float:
+def _points(values: Iterable[float]) -> float:
     # fsum and rounding keep 0.1 + 0.2 style noise out of gradebooks.
     return round(math.fsum(values), 6)
 

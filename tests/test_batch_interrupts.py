@@ -49,7 +49,8 @@ def start():
         scratch.mkdir(exist_ok=True)
         environment = {**os.environ, "TMPDIR": str(scratch), "GRADER_COURSE": str(COURSE)}
         started.append(subprocess.Popen(
-            [sys.executable, "-m", "grader", "batch", "assignment2", str(submissions), "--out", str(out), "--jobs", "2"],
+            [sys.executable, "-m", "grader", "batch", "assignment2", str(submissions), "--out", str(out),
+             "--jobs", "2"],
             env=environment, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
         return started[-1]
 

@@ -1,11 +1,12 @@
 """Courses are found from where grade runs, and assignment settings are validated on load."""
 
+import re
 import textwrap
 
 import pytest
 
 from grader import notebooks
-from grader.course import find_course, list_assignments, load_assignment
+from grader.course import find_course, list_assignments, load_assignment, settings_as_shipped
 from grader.errors import SpecError, UsageError
 
 from .conftest import COURSE
@@ -76,14 +77,65 @@ def test_bad_settings_fail_naming_the_file(tmp_path, yaml_text, words):
     assert "assignment.yaml" in str(caught.value) and words in str(caught.value)
 
 
-def test_hidden_counts_must_match_the_reference(tmp_path):
-    course = make_course(tmp_path, "functions: [f]\nhidden: {checks: 2, points: 3}\n")
+def test_hidden_counts_are_counted_from_the_reference_and_written_into_a_copy(tmp_path):
+    course = make_course(tmp_path, "functions: [f]\nhidden: {checks: 2, points: 3}\n"
+                                   "equivalent_mutants:\n  'f: secret_code(x) -> x': the reason\nseed: 4\n")
     reference = course / "reference" / "hw"
     reference.mkdir(parents=True)
     (reference / "checks.py").write_text(
-        "from grader.checks import check\n@check(points=1, functions='f')\ndef a(student): pass\n")
-    with pytest.raises(SpecError, match="says hidden: {checks: 2, points: 3}.*declares 1 hidden checks worth 1"):
-        load_assignment(course, "hw").checks()
+        "from grader.checks import check\n@check(points=1.5, functions='f')\ndef a(student): pass\n")
+    hw = load_assignment(course, "hw")
+    assert len(hw.checks()) == 1  # the stale hand-written count no longer stops anything
+    shipped = settings_as_shipped(hw)
+    assert "hidden: {checks: 1, points: 1.5}" in shipped and "checks: 2" not in shipped
+    assert "secret_code" not in shipped and "seed: 4" in shipped  # the reference's code stays in the course
+    copy = tmp_path / "copy"
+    (copy / "assignments" / "hw").mkdir(parents=True)
+    (copy / "assignments" / "hw" / "assignment.yaml").write_text(shipped)
+    copied = load_assignment(copy, "hw")
+    assert (copied.reference, copied.hidden_count, copied.hidden_points) == (None, 1, 1.5)
+
+
+def test_functions_are_read_from_the_template_when_not_listed(tmp_path):
+    course = make_course(tmp_path, "seed: 3\n")
+    (course / "assignments" / "hw" / "hw.py").write_text(textwrap.dedent("""
+        import numpy as np
+
+        def first(x):
+            raise NotImplementedError
+
+        def _helper():
+            pass
+
+        class Net:
+            def __init__(self):
+                pass
+
+            def forward(self, x):
+                raise NotImplementedError
+
+        def second(x, y):
+            raise NotImplementedError
+    """))
+    hw = load_assignment(course, "hw")
+    assert hw.functions == ("first", "Net.forward", "second") and not hw.functions_listed
+    assert 'functions: ["first", "Net.forward", "second"]' in settings_as_shipped(hw)
+    assert load_assignment(make_course(tmp_path / "b", "functions: [first]\n"), "hw").functions == ("first",)
+
+
+def test_no_template_and_no_functions_list_fails_naming_the_file(tmp_path):
+    with pytest.raises(SpecError, match=r"assignment.yaml: without a functions list.*hw.py"):
+        load_assignment(make_course(tmp_path, "seed: 3\n"), "hw")
+
+
+@pytest.mark.parametrize("yaml_text, words", [
+    ("functions: [f]\npublic_only:\n  g: no such function\n", "public_only names g"),
+    ("functions: [f]\nequivalent_mutants: [x]\n", "equivalent_mutants must map"),
+    ("functions: [f]\nequivalent_mutants: {'f: a -> b': ''}\n", "gives no reason for 'f: a -> b'"),
+])
+def test_authoring_settings_are_validated(tmp_path, yaml_text, words):
+    with pytest.raises(SpecError, match=re.escape(words)):
+        load_assignment(make_course(tmp_path, yaml_text), "hw")
 
 
 def test_assignment2_loads_and_its_checks_validate():
@@ -99,11 +151,3 @@ def test_notebook_twin_is_generated_from_the_template(name):
     expected = notebooks.render((folder / f"{name}.py").read_text(encoding="utf-8"))
     assert (folder / f"{name}.ipynb").read_text(encoding="utf-8") == expected, (
         f"run: grade make-notebook assignments/{name}/{name}.py")
-
-
-@pytest.mark.parametrize("name", list_assignments(COURSE))
-def test_hidden_counts_in_assignment_yaml_match_the_reference(name):
-    assignment = load_assignment(COURSE, name)
-    hidden = assignment.hidden_checks()
-    assert hidden and (assignment.hidden_count, assignment.hidden_points) == (
-        len(hidden), sum(c.points for c in hidden))

@@ -95,7 +95,8 @@ def test_nested_folders_are_searched_and_litter_is_ignored(tmp_path):
 def test_a_folder_without_a_python_file_says_what_it_holds(tmp_path):
     write(tmp_path / "erin" / "answers.txt", "42\n")
     with pytest.raises(NothingToGrade,
-                       match=r"^erin holds no \.py or \.ipynb file such as assignment2\.py \(it has erin/answers\.txt\)\.$"):
+                       match=r"^erin holds no \.py or \.ipynb file such as assignment2\.py "
+                             r"\(it has erin/answers\.txt\)\.$"):
         find([tmp_path / "erin"], WANTED)
     (tmp_path / "gina").mkdir()
     with pytest.raises(NothingToGrade, match=r"^gina holds no \.py or \.ipynb file such as assignment2\.py\.$"):
@@ -232,7 +233,8 @@ def _as_nobody_if_root():
 # -- archives ------------------------------------------------------------------------------------------------
 
 
-def zipped(path: Path, members: dict[str, str | bytes], links: dict[str, str] = {}) -> Path:
+def zipped(path: Path, members: dict[str, str | bytes], links: dict[str, str] | None = None) -> Path:
+    links = links or {}
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, data in members.items():
             archive.writestr(name, data)

@@ -16,7 +16,13 @@ import zipfile
 import pytest
 
 from .test_platforms import (  # noqa: F401  (fixtures used by name)
-    MISTAKES, autograder_zip, environment, gradescope_root, reference_report, release, validate,
+    MISTAKES,
+    autograder_zip,
+    environment,
+    gradescope_root,
+    reference_report,
+    release,
+    validate,
 )
 
 
@@ -65,9 +71,9 @@ def test_every_way_of_uploading_scores_what_grade_gives_the_file(autograder_zip,
 
 def test_a_repository_whose_only_work_is_in_the_notebook_is_graded_by_the_notebook(autograder_zip, release,
                                                                                     reference_report, tmp_path):
-    from grader.notebooks import notebook_from_percent
-
     import nbformat
+
+    from grader.notebooks import notebook_from_percent
 
     root = gradescope_root(autograder_zip, tmp_path, None)
     upload_repository(release, root / "submission")

@@ -26,7 +26,7 @@ def course(tmp_path, yaml_extra="", hidden_functions=("f",)):
     folder = tmp_path / "assignments" / "hw"
     folder.mkdir(parents=True)
     (folder / "assignment.yaml").write_text(
-        "functions: [f, g]\nhidden: {checks: %d, points: %d}\n" % (len(hidden_functions), len(hidden_functions))
+        f"functions: [f, g]\nhidden: {{checks: {len(hidden_functions)}, points: {len(hidden_functions)}}}\n"
         + textwrap.dedent(yaml_extra))
     (folder / "checks.py").write_text(textwrap.dedent('''
         from grader.checks import check

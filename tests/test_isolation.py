@@ -422,11 +422,11 @@ def test_a_crashed_worker_leaves_no_folder_behind(start):
 # --- two students in one batch ------------------------------------------------------------------------
 
 def test_in_a_batch_a_hostile_student_neither_hurts_nor_helps_the_next(tmp_path):
+    import shutil
+
     from grader.batch.run import BatchOptions, Progress, run_batch
 
     from .conftest import COURSE, FIXTURES, TEST_LIMITS
-
-    import shutil
 
     hostile = FIXTURES / "batch_hostile"
     solution = (COURSE / "examples" / "assignment2" / "full_marks.py").read_text()

@@ -3,7 +3,6 @@
 import os
 
 import nbformat
-import pytest
 
 from grader.submission import MAX_SOURCE_BYTES, read
 

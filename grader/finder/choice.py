@@ -8,15 +8,15 @@ import stat
 import struct
 import tempfile
 import zipfile
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Iterator, Sequence
 
 from grader.errors import UsageError
+from grader.finder import tree
 from grader.finder.archive import Archive, safe_member
 from grader.finder.code import Definition, Template, code_chunks, code_digest, definitions, template
-from grader.finder import tree
 from grader.finder.tree import Entry, is_litter, os_problem, walk
 from grader.names import printable
 from grader.submission import MAX_NOTEBOOK_BYTES, MAX_SOURCE_BYTES, Unreadable, file_kind, read_limited

@@ -11,7 +11,7 @@ from typing import Literal
 
 import grader
 from grader import seeds
-from grader.course import Assignment, load_assignment
+from grader.course import Assignment, load_assignment, settings_as_shipped
 from grader.errors import SpecError, UsageError
 
 SOURCE_ROOT = Path(grader.__file__).resolve().parent.parent
@@ -57,7 +57,7 @@ def copy_grader(destination: Path, with_readme: bool = True) -> None:
 def graded_assignment(course: Path, name: str, *, with_reference: bool) -> Assignment:
     """The assignment, loaded and its checks validated, before anything is written."""
     assignment = load_assignment(course, name)
-    assignment.checks()  # a checks file that does not load, or hidden counts that disagree, stop here
+    assignment.checks()  # a checks file that does not load, or reaches what the assignment lacks, stops here
     if with_reference and assignment.reference is None:
         raise UsageError(f"{course / 'reference' / name} does not exist: without the reference solution and hidden "
                          "checks, the platform could grade the public checks only.")
@@ -74,6 +74,8 @@ def copy_course(assignment: Assignment, destination: Path, *, with_reference: bo
     so no secret is ever made from them (see grader.seeds).
     """
     shutil.copytree(assignment.folder, destination / "assignments" / assignment.name, ignore=IGNORED)
+    (destination / "assignments" / assignment.name / "assignment.yaml").write_text(
+        settings_as_shipped(assignment), encoding="utf-8")
     if with_reference:
         shutil.copytree(assignment.reference, destination / "reference" / assignment.name, ignore=IGNORED)
         target = destination / "reference" / seeds.SECRET_FILE

@@ -261,7 +261,7 @@ class _EngineWatch:
         return getattr(self._engine, name)
 
 
-_current_watch: "autograd_watch | None" = None
+_current_watch: autograd_watch | None = None
 
 
 class autograd_watch:
