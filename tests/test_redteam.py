@@ -164,6 +164,12 @@ def test_code_cannot_tell_hidden_calls_by_counting_the_public_ones(grade2):
     assert not told_apart, "right on every public call, wrong on every hidden one: the sixth call is always hidden"
 
 
+def test_what_code_did_on_hidden_inputs_does_not_change_the_public_results(grade2):
+    report = grade2(RED / "spells_a_bit_in_the_loops_rule.py", only=("naive_relu",))
+    public = [r for r in report.results if r.visibility == "visible"]
+    assert all(r.passed for r in public), [r.message for r in public if not r.passed][:1]
+
+
 # --- the grading process: student values are data, whatever they are --------------------------------
 
 
