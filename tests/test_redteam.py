@@ -17,6 +17,7 @@ import io
 import json
 import os
 import re
+import resource
 import shutil
 import sys
 from pathlib import Path
@@ -186,6 +187,20 @@ def test_a_hidden_check_that_cannot_take_a_value_names_nothing_hidden_on_gradesc
     text = results.read_text()
     assert "naive_vector_dot_edge_shapes" not in text and "reference" not in text, text
     assert status == 0 and json.loads(text)["tests"], "the student's work was not graded"
+
+
+def test_a_notebook_of_many_tiny_cells_costs_the_grading_process_little(grade2, world_dir):
+    # Reading a notebook (nbformat's validation, IPython's transforms of each cell) happens in the grading
+    # process, with no timeout: 20,000 one-line cells (2 MB of the 50 MB a notebook may have) take it ~10 s.
+    cells = [{"cell_type": "code", "id": f"c{n}", "metadata": {}, "outputs": [], "execution_count": None,
+              "source": "%time 1"} for n in range(20_000)]
+    path = world_dir / "assignment2.ipynb"
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    grade2(path, only=("naive_relu_values",))
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    spent = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    assert spent < 3.0, f"the grading process spent {spent:.1f} s of CPU on one notebook"
 
 
 # --- submissions are opened safely -------------------------------------------------------------------
