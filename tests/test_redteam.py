@@ -289,6 +289,10 @@ def test_a_file_name_reaches_no_terminal_and_no_spreadsheet_raw(tmp_path, monkey
     with open(out / "grades.csv", newline="") as stream:
         ids = [row["id"] for row in csv.DictReader(stream)]
     assert not [cell for cell in ids if cell.startswith(("=", "+", "-", "@"))], f"formulas in grades.csv: {ids}"
+    # A folder handed to `grade` whose files do not say which to grade: the usage message lists their names.
+    (folder / "other.py").write_text("")
+    main(["assignment2", "--submission", str(folder)])
+    assert "\x1b" not in capsys.readouterr().err, "a file name's control sequences reached the terminal"
 
 
 @LINUX
