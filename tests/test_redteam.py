@@ -20,6 +20,7 @@ import re
 import resource
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -33,6 +34,7 @@ from grader.batch.run import BatchOptions, run_batch
 from grader.cli import main
 from grader.course import load_assignment
 from grader.report import classroom50, github, gradescope, html, junit, markdown
+from grader.sandbox.client import ForkServer
 from grader.sandbox.session import Limits
 
 from .conftest import COURSE, FIXTURES, TEST_LIMITS, by_name
@@ -313,3 +315,44 @@ def test_a_worker_changes_no_metadata_outside_its_folder(tmp_path):
     bob = json.loads((out / "bob.json").read_text())
     relu = next(t for t in bob["tests"] if t["name"] == "naive_relu_values")
     assert relu["status"] != "passed", "a note from alice's worker reached bob's through his folder's attributes"
+
+
+@LINUX
+def test_a_deep_folder_left_in_scratch_breaks_no_cleanup_and_no_later_run(assignment2, world_dir, monkeypatch):
+    # Where no tmpfs can be mounted (no namespaces: a container, or a TA on a kernel that refuses unprivileged
+    # user namespaces), scratch folders are plain folders that the grader removes with shutil.rmtree, which
+    # recurses once per level. A folder left deeper than that would stop every later run of this user at start,
+    # which removes the folders of dead runs the same way: the test keeps its runs in a folder of its own.
+    monkeypatch.setattr(tempfile, "tempdir", str(world_dir))
+    example = COURSE / "examples" / "assignment2" / "full_marks.py"
+    try:
+        with ForkServer(("numpy",), disk_mb=0) as server:
+            grade(assignment2, RED / "digs_a_deep_folder.py", server=server, limits=TEST_LIMITS,
+                  only=("naive_relu_values",))
+        later = grade(assignment2, example, limits=TEST_LIMITS, only=("naive_relu_values",))
+        assert later.score == 2
+        assert not list(world_dir.glob("grader-work-*")), "a scratch folder outlived its run"
+    finally:
+        for leftover in world_dir.glob("grader-work-*"):
+            _remove_tree(leftover)
+
+
+def _remove_tree(root: Path) -> None:
+    """Remove a folder of any depth: by descriptor, without recursion or long paths."""
+    names: list[str] = []
+    stack = [os.open(root, os.O_RDONLY | os.O_DIRECTORY)]
+    while stack:
+        child = None
+        for entry in os.scandir(stack[-1]):
+            if entry.is_dir(follow_symlinks=False):
+                child = entry.name
+                break
+            os.unlink(entry.name, dir_fd=stack[-1])
+        if child is not None:
+            stack.append(os.open(child, os.O_RDONLY | os.O_DIRECTORY, dir_fd=stack[-1]))
+            names.append(child)
+            continue
+        os.close(stack.pop())
+        if stack:
+            os.rmdir(names.pop(), dir_fd=stack[-1])
+    os.rmdir(root)
