@@ -7,6 +7,12 @@ student's file does: ``grader.api.grade``, the ``grade`` command line, or
 ``grade batch``. Where a kernel layer is the only thing in the way, the
 fixture calls C through ctypes from code compiled under NumPy's file name
 (which the audit hook trusts), as a determined student would.
+
+When the red team wrote them, every test here failed (the attack worked) but
+one, which the sandbox held and which stays as a regression test:
+``test_a_worker_cannot_stop_the_worker_forked_for_the_next_student``. They
+fail the same way run as root and as an ordinary user (uid 4242 through
+``setpriv``, as ``test_unprivileged.py`` does it).
 """
 
 from __future__ import annotations
