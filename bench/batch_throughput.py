@@ -183,7 +183,7 @@ def floor_seconds(assignment_name: str, paths: list[Path]) -> tuple[float, float
         loaded = session.start()
         session.take_output()
         # The seed grade batch draws for this submission (from the course secret and its code), so both grade alike.
-        seed = seeds.run_seed(secret, [unit.source for unit in submission.units]) if secret else assignment.seed
+        seed = seeds.run_seed(secret, submission.digest) if secret else assignment.seed
         results = _run(checks, session, loaded.findings, assignment, seed, secret, DeviceChoice("cpu"), reference)
         report = SubmissionReport(assignment=assignment.name, submission=path.name, results=tuple(results),
                                   seed=seed, device="cpu", notes=submission.notes + loaded.notes)

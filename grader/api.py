@@ -118,8 +118,8 @@ def grade(assignment: Assignment, path: Path, *, seed: int | None = None, device
         secret = seeds.course_secret(assignment.course) if assignment.reference is not None else None
         submission = read(path)
         if seed is None:
-            sources = [unit.source for unit in submission.units]
-            seed = seeds.run_seed(secret, sources) if secret is not None and sources else assignment.seed
+            seed = seeds.run_seed(secret, submission.digest) if secret is not None and submission.digest \
+                else assignment.seed
         if submission.problem is not None:
             results = _all_broken(checks, SubmissionBroken(submission.problem))
             load_notes: tuple[LoadNote, ...] = ()

@@ -61,13 +61,19 @@ def relative_error(actual: np.ndarray, expected: np.ndarray) -> float:
 
 def likely_mistake(actual: np.ndarray, expected: np.ndarray, *, factors: Mapping[str, float] = {},
                    variants: Mapping[str, Any] = {}) -> str | None:
-    """The first hypothesis that explains actual, or None."""
+    """The first hypothesis that explains actual, or None.
+
+    The words are the grader's alone, never a value the submission chose (its
+    shape, a ratio it produced): a hidden check's summary may quote them, and a
+    submission could spell a hidden input with its own shapes and factors.
+    ``specifics`` says the values, for the details.
+    """
     if actual.shape != expected.shape:
         if expected.ndim == 2 and actual.shape == expected.T.shape and _close(actual, expected.T):
             return "transposed: it is the transpose of the right matrix"
         if actual.size == expected.size and _close(actual.reshape(expected.shape), expected):
-            return f"the right values in the wrong shape {actual.shape}; expected {expected.shape}"
-        return f"wrong shape {actual.shape}; expected {expected.shape}"
+            return "the right values in the wrong shape"
+        return "the wrong shape"
     for label, value in variants.items():
         value = np.asarray(value, dtype=float)
         if value.shape == expected.shape and _close(actual, value) and not _close(value, expected):
@@ -76,11 +82,8 @@ def likely_mistake(actual: np.ndarray, expected: np.ndarray, *, factors: Mapping
         return "the sign is flipped"
     if _close(actual, 0 * expected) and not _close(expected, 0 * expected):
         return "it is zero"
-    denominator = float(np.vdot(expected, expected))
-    if denominator <= 0:
-        return None
-    ratio = float(np.vdot(actual, expected)) / denominator
-    if not _close(actual, ratio * expected):
+    ratio = _ratio(actual, expected)
+    if ratio is None:
         return None
     for label, factor in {**factors, **_BASE_FACTORS}.items():  # the check's own factors say more
         if np.isclose(ratio, factor, rtol=_RTOL):
@@ -88,8 +91,27 @@ def likely_mistake(actual: np.ndarray, expected: np.ndarray, *, factors: Mapping
         if np.isclose(ratio, -factor, rtol=_RTOL):
             return f"the sign is flipped and it is off by a factor of {label}"
     if expected.size > 1:
-        return f"off by a constant factor of {ratio:.4g}"
+        return "off by a constant factor"
     return None
+
+
+def specifics(actual: np.ndarray, expected: np.ndarray, mistake: str) -> str:
+    """The values behind a likely mistake (shapes, the factor), for details only; "" when it names none."""
+    if mistake in ("the right values in the wrong shape", "the wrong shape"):
+        return f"its shape is {actual.shape}; expected {expected.shape}"
+    if mistake == "off by a constant factor":
+        ratio = _ratio(actual, expected)
+        return f"a factor of {ratio:.4g}" if ratio is not None else ""
+    return ""
+
+
+def _ratio(actual: np.ndarray, expected: np.ndarray) -> float | None:
+    """The factor that turns expected into actual, where one does."""
+    denominator = float(np.vdot(expected, expected))
+    if denominator <= 0:
+        return None
+    ratio = float(np.vdot(actual, expected)) / denominator
+    return ratio if _close(actual, ratio * expected) else None
 
 
 def compare_parameters(actual: Any, expected: Mapping[str, Any], *, rtol: float = 1e-6, atol: float = 0.0,
@@ -195,7 +217,9 @@ def require_close(actual: Any, expected: Any, *, what: str, rtol: float | None =
         mistake = likely_mistake(got, want, factors=factors, variants=variants) if got is not None else None
         if mistake is None:
             raise
-        raise CheckFailed(f"{failed.summary} {_sentence(f'Likely: {mistake}')}", failed.details) from None
+        said = specifics(got, want, mistake)
+        details = f"{failed.details} Likely: {mistake}" + (f" ({said})." if said else ".")
+        raise CheckFailed(f"{failed.summary} {_sentence(f'Likely: {mistake}')}", details.strip()) from None
 
 
 def _sentence(text: str) -> str:

@@ -105,6 +105,11 @@ class CheckResult:
     def passed(self) -> bool:
         return self.status == "passed"
 
+    @property
+    def shown_seconds(self) -> float:
+        """The time students may see: none for a hidden check, whose code could take as long as its input says."""
+        return self.seconds if self.visibility == "visible" else 0.0
+
 
 @dataclass(frozen=True)
 class LoadNote:
@@ -173,6 +178,11 @@ class SubmissionReport:
     @property
     def all_passed(self) -> bool:
         return all(r.passed for r in self.results)
+
+    @property
+    def shown_seconds(self) -> float:
+        """The time students may see: that of the visible checks alone (see CheckResult.shown_seconds)."""
+        return round(math.fsum(r.shown_seconds for r in self.results), 3)
 
     def count(self, status: Status) -> int:
         return sum(1 for r in self.results if r.status == status)

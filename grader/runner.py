@@ -91,12 +91,17 @@ class Gate:
     message: for visible checks, with the evidence a student can act on; brief:
     for hidden ones, the grader's words alone (what was seen while hidden inputs
     ran, and how often, could spell those inputs); details: all of it, for staff.
+    hidden_only: the rule was broken on hidden inputs alone, so only hidden
+    checks lose their points: otherwise a submission could choose, by what it
+    does on hidden inputs, whether its visible checks pass, and read one bit of
+    those inputs per function in its visible feedback.
     """
 
     function: str
     message: str
     details: str
     brief: str = ""
+    hidden_only: bool = False
 
 
 def capture(spec: CheckSpec, fixtures: dict[str, Callable[[], Any]], session: Session | None) -> Outcome:
@@ -139,7 +144,7 @@ def classify(spec: CheckSpec, outcome: Outcome, gates: dict[str, Gate]) -> Check
         status, message = "passed", ""
     for function in spec.functions:
         gate = gates.get(function)
-        if gate is None:
+        if gate is None or (gate.hidden_only and visible):
             continue
         said = gate.message if visible else gate.brief or gate.message
         if status == "passed":
@@ -214,12 +219,16 @@ def rule_gates(rules: dict[str, tuple[str, ...]], findings: dict[str, dict[str, 
                            "changed. Graded code may not reach into the grader.")
                 gates[function] = Gate(function, message, f"Evidence: {rule} trace reports {TAMPERED}", message)
                 continue
-            evidence = [f"`{f['code']}` at {f['where']} ({f['reason']})" for f in static]
+            evidence = [f"`{f['code']}` at {f['where']} ({f['reason']})" if f.get("code") else str(f.get("reason"))
+                        for f in static]
             watched = []
             if dynamic:
                 watched.append(f"while it ran it used {lead}{_operations(dynamic)}")
             if unseen and not evidence and not watched:
-                watched.append("while it ran on the hidden checks' inputs, it did what this exercise forbids")
+                brief = f"No points for {function} on hidden checks: {problem}. {advice}"
+                gates[function] = Gate(function, brief, f"Evidence: on hidden inputs it used {lead}"
+                                       f"{_operations(unseen)}", brief, hidden_only=True)
+                continue
             # What was seen running always shows; the reading's finds, up to two of them.
             shown = "; ".join(evidence[:2] + (["..."] if len(evidence) > 2 else []) + watched)
             evidence += watched

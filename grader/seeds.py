@@ -13,10 +13,11 @@ nobody can compute a hidden input, nor tell from the state of their random
 generators which check is calling.
 
 Where the secret exists and no seed is given, the run's seed is itself drawn
-from the secret and the submission's code: each student's submission, and each
-change to it, gets inputs of its own, so a value leaked in one run is worth
-nothing in the next. ``grade --seed N`` on a staff machine (with the same
-secret) reproduces any run exactly, hidden checks included.
+from the secret and the submission's whole file (a notebook's Markdown cells
+and outputs too): each student's submission, and each change to it, gets inputs
+of its own, so a value leaked in one run is worth nothing in the next.
+``grade --seed N`` on a staff machine (with the same secret) reproduces any
+run exactly, hidden checks included.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ import hashlib
 import hmac
 import os
 import zlib
-from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -81,12 +81,9 @@ def _derive(secret: bytes, *parts: object) -> int:
     return int.from_bytes(hmac.new(secret, message, hashlib.sha256).digest()[:8], "big") >> 1
 
 
-def run_seed(secret: bytes, sources: Iterable[str]) -> int:
-    """The seed of a run without --seed: drawn from the secret and the submission's code."""
-    digest = hashlib.sha256()
-    for source in sources:
-        digest.update(hashlib.sha256(source.encode()).digest())
-    return _derive(secret, "run", digest.hexdigest())
+def run_seed(secret: bytes, digest: str) -> int:
+    """The seed of a run without --seed: drawn from the secret and the submission's whole file (its digest)."""
+    return _derive(secret, "run", digest)
 
 
 def public_rng(seed: int, check: str) -> np.random.Generator:

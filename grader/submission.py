@@ -9,6 +9,7 @@ that cannot be read at all is not a usage error: it is the student's result.
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import stat
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from grader.sandbox.session import Unit
 
 MAX_SOURCE_BYTES = 5 * 1024 * 1024
 MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
+MAX_CELLS = 2000
 
 
 @dataclass(frozen=True)
@@ -27,12 +29,17 @@ class Submission:
     """A submission ready to hand to a sandbox worker.
 
     problem: set when the file could not be read; every check then reports it.
+    digest: SHA-256 of the whole file as read, Markdown cells and outputs of a
+        notebook included: what a run's seed is drawn from (grader.seeds), so
+        that nothing in the file, code or not, can carry answers from one run
+        into the next unchanged.
     """
 
     path: Path
     units: tuple[Unit, ...]
     notes: tuple[LoadNote, ...] = ()
     problem: str | None = None
+    digest: str = ""
 
 
 def read(path: Path) -> Submission:
@@ -42,7 +49,7 @@ def read(path: Path) -> Submission:
     source = _read_text(path, MAX_SOURCE_BYTES)
     if isinstance(source, Submission):
         return source
-    return Submission(path, (Unit("", printable(path.name), source),))
+    return Submission(path, (Unit("", printable(path.name), source),), digest=_digest(source))
 
 
 class Unreadable(Exception):
@@ -122,6 +129,10 @@ def _read_notebook(path: Path) -> Submission:
     text = _read_text(path, MAX_NOTEBOOK_BYTES)
     if isinstance(text, Submission):
         return text
+    if text.count('"cell_type"') > MAX_CELLS:  # counted before any parsing: reading each cell costs this process
+        return Submission(path, (), problem=(
+            f"{printable(path.name)} has more than {MAX_CELLS} cells, more than a notebook for this course "
+            "should need. Merge small cells and submit again."))
     try:
         notebook = nbformat.reads(text, as_version=4)
     except Exception as exc:  # nbformat raises several types for broken files
@@ -131,5 +142,9 @@ def _read_notebook(path: Path) -> Submission:
     from grader.notebooks import cell_units
 
     units, notes = cell_units(notebook, printable(path.name))
-    return Submission(path, tuple(units), tuple(notes))
+    return Submission(path, tuple(units), tuple(notes), digest=_digest(text))
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 

@@ -31,9 +31,8 @@ def _grader_copies(values):
 
 
 def _grader_zeros(value):
-    import sys as _sys
-
-    np, torch = _sys.modules.get("numpy"), _sys.modules.get("torch")
+    import numpy as np
+    TORCH
     if isinstance(value, bool) or (np is not None and isinstance(value, np.bool_)):
         return False
     if isinstance(value, (int, float, complex)) or (np is not None and isinstance(value, np.number)):
@@ -81,6 +80,14 @@ def _statement(code: str) -> list[ast.stmt]:
     return ast.parse(code).body
 
 
+def _helpers(source: str) -> str:
+    """The helpers, with PyTorch only for a solution that uses it: the sandbox's static reading takes any use of
+    PyTorch in a NumPy exercise, and reaching into sys.modules to avoid an import, as dodging its rules."""
+    uses_torch = any(isinstance(node, (ast.Import, ast.ImportFrom)) and "torch" in ast.unparse(node)
+                     for node in ast.walk(ast.parse(source)))
+    return _HELPERS.replace("TORCH", "import torch" if uses_torch else "torch = None")
+
+
 def variant(source: str, target: str, kind: str) -> str | None:
     """source with target replaced by the stub named kind; None when the stub makes no sense for it."""
     tree = ast.parse(source)
@@ -111,11 +118,11 @@ def variant(source: str, target: str, kind: str) -> str | None:
                     f"return _grader_zeros({hidden}(*args, **kwargs))")
             stub = ast.parse(f"def {stub.name}(*args, **kwargs):\n" + _indent(call)).body[0]
         body.insert(body.index(original) + 1, stub)
-        return ast.unparse(tree) + _HELPERS
+        return ast.unparse(tree) + _helpers(source)
     else:
         raise ValueError(f"unknown variant {kind!r}")
     body[body.index(original)] = stub
-    return ast.unparse(tree) + _HELPERS
+    return ast.unparse(tree) + _helpers(source)
 
 
 def _indent(code: str) -> str:

@@ -17,11 +17,25 @@ EXPECTED = np.array([[0.5, -1.25, 2.0], [0.75, 3.0, -0.5]])
     (0.5 * EXPECTED, "off by a factor of 1/2"),
     (-2 * EXPECTED, "the sign is flipped and it is off by a factor of 2"),
     (7 * EXPECTED, "off by a factor of N"),
-    (3.5 * EXPECTED, "off by a constant factor of 3.5"),
+    (3.5 * EXPECTED, "off by a constant factor"),
     (EXPECTED.reshape(3, 2), "the right values in the wrong shape"),
 ])
 def test_hypotheses_are_tested_in_order(actual, words):
     assert words in likely_mistake(actual, EXPECTED, factors={"N": 7})
+
+
+def test_the_words_name_no_value_the_submission_chose_and_the_details_do():
+    # A hidden check's summary may quote the words: shapes and factors the code chose could spell its inputs.
+    from grader.diagnose import specifics
+
+    empty = np.zeros((0, 31337, 424242))
+    assert likely_mistake(empty, EXPECTED) == "the wrong shape"
+    assert specifics(empty, EXPECTED, "the wrong shape") == "its shape is (0, 31337, 424242); expected (2, 3)"
+    assert likely_mistake(1.31337 * EXPECTED, EXPECTED) == "off by a constant factor"
+    assert specifics(1.31337 * EXPECTED, EXPECTED, "off by a constant factor") == "a factor of 1.313"
+    with pytest.raises(CheckFailed) as caught:
+        require_close(1.31337 * EXPECTED, EXPECTED, what="f(x)")
+    assert "1.313" not in caught.value.summary and "a factor of 1.313" in caught.value.details
 
 
 def test_named_variants_come_first_and_unexplained_errors_stay_unexplained():

@@ -100,8 +100,8 @@ def test_a_tampered_tracer_takes_the_points_and_says_why():
     assert "grader's own code" in gates["add"].message and gates["add"].brief == gates["add"].message
 
 
-def test_what_hidden_calls_did_is_told_to_staff_only():
+def test_what_hidden_calls_did_is_told_to_staff_only_and_costs_hidden_checks_only():
     gates = rule_gates({"loops": ("add",)}, {}, {}, {"loops": {"add": Counter({"numpy.add": 317})}})
     gate = gates["add"]
     assert "317" not in gate.message and "317" not in gate.brief and "np.add (317x)" in gate.details
-    assert "hidden checks' inputs" in gate.message
+    assert gate.hidden_only and "on hidden checks" in gate.brief

@@ -36,13 +36,20 @@ def test_call_seeds_reveal_the_check_only_without_a_secret():
     assert all(0 <= value < 2**63 for value in with_secret)
 
 
-def test_the_run_seed_follows_the_submissions_code():
+def test_the_run_seed_follows_the_submissions_whole_file(tmp_path):
+    from grader.submission import read
+
     secret = os.urandom(32)
-    first = seeds.run_seed(secret, ["def f():\n    return 1\n"])
-    assert first == seeds.run_seed(secret, ["def f():\n    return 1\n"])
-    assert first != seeds.run_seed(secret, ["def f():\n    return 2\n"])
-    assert first != seeds.run_seed(os.urandom(32), ["def f():\n    return 1\n"])
-    assert seeds.run_seed(secret, ["a", "b"]) != seeds.run_seed(secret, ["ab"])  # cells are not glued together
+    first = tmp_path / "a.py"
+    first.write_text("def f():\n    return 1\n")
+    again = tmp_path / "b.py"
+    again.write_text("def f():\n    return 1\n")
+    comment = tmp_path / "c.py"
+    comment.write_text("def f():\n    return 1\n# answers: 0.5, 0.25\n")  # not code, still part of the file
+    seed = seeds.run_seed(secret, read(first).digest)
+    assert seed == seeds.run_seed(secret, read(again).digest)
+    assert seed != seeds.run_seed(secret, read(comment).digest)
+    assert seed != seeds.run_seed(os.urandom(32), read(first).digest)
 
 
 def test_the_secret_is_made_once_beside_the_reference_and_only_its_owner_may_read_it(tmp_path):

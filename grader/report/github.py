@@ -194,7 +194,7 @@ def _results(result: CheckResult, title: str, message: str, *, test_code: str) -
             if parts > 1:
                 test["name"] = f"{title} [part 1 of {parts}]"
             test.update(max_score=result.max_score, test_code=test_code, filename="",
-                        execution_time=f"{result.seconds:.2f}s")
+                        execution_time=f"{result.shown_seconds:.2f}s")
         if index == first_failing:
             test["message"] = message
         tests.append(test)

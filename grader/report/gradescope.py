@@ -98,7 +98,7 @@ def results(report: SubmissionReport, *, hidden_visibility: GradescopeVisibility
         output = overview_text(report)
     return {
         "score": report.score,
-        "execution_time": round(report.seconds, 3),
+        "execution_time": report.shown_seconds,  # always shown: how long hidden checks took is not
         "output": _lines(output),
         "output_format": "text",
         "visibility": "visible",

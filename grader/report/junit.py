@@ -51,9 +51,10 @@ def render(report: SubmissionReport) -> str:
     failures = report.count("failed")
     errors = report.count("error") + report.count("timeout")
     counts = {"tests": str(len(report.results)), "failures": str(failures), "errors": str(errors)}
-    suites = ET.Element("testsuites", name=_clean(report.assignment), **counts, time=_seconds(report.seconds))
+    # Times as students may see them: a hidden check's code could take as long as its input says.
+    suites = ET.Element("testsuites", name=_clean(report.assignment), **counts, time=_seconds(report.shown_seconds))
     suite = ET.SubElement(suites, "testsuite", name=_clean(report.assignment), **counts, skipped="0",
-                          time=_seconds(report.seconds))
+                          time=_seconds(report.shown_seconds))
     properties = ET.SubElement(suite, "properties")
     values = [("submission", report.submission), ("score", format_points(report.score)),
               ("max_score", format_points(report.max_score)), ("seed", str(report.seed)),
@@ -64,7 +65,7 @@ def render(report: SubmissionReport) -> str:
     for result in report.results:
         function = result.functions[0] if result.functions else "checks"
         case = ET.SubElement(suite, "testcase", name=_clean(result.name),
-                             classname=_clean(f"{report.assignment}.{function}"), time=_seconds(result.seconds))
+                             classname=_clean(f"{report.assignment}.{function}"), time=_seconds(result.shown_seconds))
         if not result.passed:
             tag = "failure" if result.status == "failed" else "error"
             problem = ET.SubElement(case, tag, message=_first_line(result.message or result.status),

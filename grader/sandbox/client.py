@@ -14,7 +14,6 @@ import dataclasses
 import json
 import os
 import select
-import shutil
 import socket
 import subprocess
 import sys
@@ -27,6 +26,7 @@ import grader
 from grader.errors import GraderError, UsageError
 from grader.sandbox import codec, protocol
 from grader.sandbox.layers import identity
+from grader.sandbox.tree import remove_tree
 
 _READ_CHUNK = 1 << 16
 # Messages are read into one buffer per worker: a fresh 1 MB bytes object per read would cost an
@@ -37,6 +37,8 @@ _POLL_SECONDS = 0.1
 _PASSED_ENV = ("CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "NVIDIA_VISIBLE_DEVICES", "CUDA_HOME")
 _SCRATCH_PREFIX = "grader-work-"
 _SCRATCH_ENTRIES = 10_000  # files and folders a worker may make where no tmpfs bounds them
+_SCRATCH_DEPTH = 64  # how deep it may nest them there
+_DRAIN_CHUNKS = 64  # reads of what a worker printed per drain: a worker printing without end cannot hold us
 
 
 def worker_environment(threads: int = 1) -> dict[str, str]:
@@ -262,7 +264,7 @@ class ForkServer:
             self._log.close()
             self._log = None
         if self._scratch_root is not None:
-            shutil.rmtree(self._scratch_root, ignore_errors=True)
+            remove_tree(self._scratch_root)
             self._scratch_root = None
 
     def __enter__(self) -> "ForkServer":
@@ -286,7 +288,7 @@ def _make_scratch_root() -> str:
         path = os.path.join(base, name)
         try:
             if os.lstat(path).st_uid == os.getuid():
-                shutil.rmtree(path, ignore_errors=True)
+                remove_tree(path)
         except OSError:
             pass
     root = tempfile.mkdtemp(prefix=f"{_SCRATCH_PREFIX}{os.getpid()}-")
@@ -377,7 +379,7 @@ class Worker:
     def _drain_output(self, seconds: float) -> None:
         if self.output_fd < 0:
             return
-        while True:
+        for _ in range(_DRAIN_CHUNKS):
             ready, _, _ = select.select([self.output_fd], [], [], seconds)
             if not ready or not self._read_output():
                 return
@@ -492,11 +494,16 @@ class Worker:
 
 
 def _folder_bytes(path: str) -> int:
-    """What a worker's folder holds on disk, counted without following links; past the entry bound, too much."""
-    total, entries, pending = 0, 0, [path]
+    """What a worker's folder holds on disk, counted without following links.
+
+    Past the bound on entries or on depth it is too much, whatever the bytes:
+    the walk costs this process time, and a worker may not make it costly.
+    """
+    total, entries, pending = 0, 0, [(path, 0)]
     while pending:
+        folder, depth = pending.pop()
         try:
-            with os.scandir(pending.pop()) as found:
+            with os.scandir(folder) as found:
                 for entry in found:
                     entries += 1
                     if entries > _SCRATCH_ENTRIES:
@@ -507,7 +514,9 @@ def _folder_bytes(path: str) -> int:
                         continue
                     total += info.st_blocks * 512
                     if entry.is_dir(follow_symlinks=False):
-                        pending.append(entry.path)
+                        if depth >= _SCRATCH_DEPTH:
+                            return 1 << 62
+                        pending.append((entry.path, depth + 1))
         except OSError:
             continue
     return total

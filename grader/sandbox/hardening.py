@@ -80,7 +80,7 @@ def apply(policy: Policy, student_files: frozenset[str], quota: bool = False) ->
     quota: whether the scratch folder is a size-limited tmpfs (the zygote made it).
     """
     user = identity.become(namespaces.STATE.identity)  # first: seccomp forbids changing identity afterwards
-    data_limit = limits.apply(policy.memory_bytes, policy.file_bytes)
+    data_limit = limits.apply(policy.memory_bytes, policy.file_bytes, namespaces.STATE.tasks_before)
     pinned = policy.cpu is not None and limits.run_on({policy.cpu})  # before seccomp, which forbids moving
     try:
         abi = landlock.apply(policy.scratch, policy.readable, policy.protected) if _LINUX else 0
@@ -107,6 +107,7 @@ def apply(policy: Policy, student_files: frozenset[str], quota: bool = False) ->
         "file_bytes": policy.file_bytes,
         "disk_quota": quota,
         "open_files": limits.OPEN_FILES,
+        "tasks": limits.TASKS,
         "cpu": policy.cpu if pinned else None,
         "notes": list(state.notes),
     }

@@ -27,7 +27,7 @@ _STOPS = {
                 "folder; TCP",
     "seccomp": "new processes and programs, IPC and sockets between students, memory outside the limit, tracing, "
                "mounts, identity and scheduling changes",
-    "limits": "exhausting memory, disk or descriptors; moving to another CPU",
+    "limits": "exhausting memory (the stack included), disk, descriptors or threads; moving to another CPU",
     "audit hook": "the same rules in Python, with a message the student can act on",
 }
 
@@ -131,6 +131,8 @@ def _limits(p: dict[str, Any]) -> IsolationLayer:
     parts.append("disk in all bounded by a tmpfs" if p.get("disk_quota") else "disk in all watched by the grader")
     if p.get("open_files"):
         parts.append(f"{p['open_files']} open files")
+    if p.get("tasks"):
+        parts.append(f"{p['tasks']} threads")
     if p.get("cpu") is not None:
         parts.append(f"kept on CPU {p['cpu']}")
     return IsolationLayer("limits", True, ", ".join(parts), _STOPS["limits"])

@@ -44,6 +44,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
+from grader.sandbox import escapes
+
 # NumPy functions that create, copy or reshape arrays, or describe them;
 # passing a whole array to them is not arithmetic.
 _ALLOWED_NUMPY = frozenset({
@@ -131,18 +133,39 @@ class Unit:
 
 
 def scan(units: list[Unit], rules: dict[str, list[str]]) -> dict[str, dict[str, list[Finding]]]:
-    """For each rule ("loops", "autograd"), the findings of each named function that is defined."""
+    """For each rule ("loops", "autograd"), the findings of each named function that is defined.
+
+    Code anywhere in the file that reaches past its own work (grader.sandbox.escapes) is a finding
+    of every watched function: it could blind the watch on any of them.
+    """
     modules = _module_aliases(units)
     definitions = _definitions(units)
     walked = _Walked()
     results: dict[str, dict[str, list[Finding]]] = {}
+    escaping = _escapes(units) if rules else []
     for rule, functions in rules.items():
         visitor = _VISITORS[rule]
         for name in functions:
-            found = _scan_function(name, definitions, modules, visitor, walked)
+            # Escapes count against every watched function, defined or not: code that can answer for the
+            # worker can answer for a function the file never defines.
+            found = [Finding(name, where, code, reason) for where, code, reason in escaping]
+            found += _scan_function(name, definitions, modules, visitor, walked)
             if found:
                 results.setdefault(rule, {})[name] = found
     return results
+
+
+def _escapes(units: list[Unit]) -> list[tuple[str, str, str]]:
+    """(where, code, reason) for the first few places where the file reaches past its own work."""
+    found = []
+    for unit in units:
+        for escape in escapes.find([unit.tree]):
+            code = " ".join((ast.get_source_segment(unit.source, escape.node) or "").split())
+            code = code if len(code) <= 60 else code[:57] + "..."
+            found.append((unit.where(escape.node), code, f"{escape.reason}, which graded code may not do"))
+            if len(found) == 3:
+                return found
+    return found
 
 
 def _module_aliases(units: list[Unit]) -> dict[str, str]:

@@ -17,6 +17,7 @@ import ast
 import linecache
 import os
 import random
+import signal
 import socket
 import sys
 import time
@@ -452,7 +453,7 @@ def run(sock: socket.socket, scratch: str, quota: bool = False) -> None:
     protection = hardening.apply(policy, submission.filenames, quota)
 
     parsed, notes = parse(submission)
-    findings = staticscan.scan(parsed, config.get("rules", {}))
+    findings = read_rules(parsed, config.get("rules", {}))
     channel.send(protocol.analysis_message(protection, findings_data(findings)))
 
     tracing.arm()  # before any student code: entry points it captures at load time are the watched ones
@@ -472,6 +473,37 @@ def run(sock: socket.socket, scratch: str, quota: bool = False) -> None:
         integrity.tampered_at_load = True
     send(channel, protocol.loaded_message(notes, _defined_names(submission.module), time.perf_counter() - started))
     Server(channel, submission, table, probes, integrity).serve()
+
+
+SCAN_SECONDS = 10.0
+
+
+class _TooLong(Exception):
+    pass
+
+
+def read_rules(parsed: list[staticscan.Unit], rules: dict[str, list[str]]) -> dict:
+    """The static reading, bounded: source it cannot read in time, or that nests too deeply, is its finding.
+
+    The reading runs before any student code, but on the student's source: a
+    file built to make it recurse or take minutes must not make the worker die
+    before it reports (which would be the grader's fault), nor pass unread.
+    """
+    def stop(signum, frame):
+        raise _TooLong
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, SCAN_SECONDS)
+    try:
+        return staticscan.scan(parsed, rules)
+    except (_TooLong, RecursionError, MemoryError) as exc:
+        why = (f"the grader could not read this file's code within {SCAN_SECONDS:g} s" if isinstance(exc, _TooLong)
+               else "the grader could not read this file's code: its expressions nest too deeply")
+        return {rule: {name: [staticscan.Finding(name, "", "", f"{why}; simplify it")] for name in functions}
+                for rule, functions in rules.items()}
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 class Integrity:

@@ -38,7 +38,6 @@ import importlib
 import json
 import os
 import select
-import shutil
 import signal
 import socket
 import sys
@@ -47,6 +46,7 @@ import traceback
 
 from grader.sandbox import protocol
 from grader.sandbox.layers import identity, landlock, limits, namespaces
+from grader.sandbox.tree import remove_tree
 
 _COLLECT_SECONDS = 0.02  # how often killed workers are looked for while any has not died yet
 
@@ -177,12 +177,10 @@ class _Scratches:
     def __init__(self, root: str, quota_bytes: int) -> None:
         self.root = root
         self.quota_bytes = quota_bytes
-        self.count = 0
         self.by_pid: dict[int, str] = {}
 
     def make(self) -> tuple[str, bool]:
-        self.count += 1
-        return namespaces.make_scratch(self.root, f"w{self.count}", namespaces.STATE.identity, self.quota_bytes)
+        return namespaces.make_scratch(self.root, namespaces.STATE.identity, self.quota_bytes)
 
     def ended(self, pid: int) -> None:
         path = self.by_pid.pop(pid, None)
@@ -192,7 +190,7 @@ class _Scratches:
     def remove_all(self) -> None:
         for pid in list(self.by_pid):
             self.ended(pid)
-        shutil.rmtree(self.root, ignore_errors=True)
+        remove_tree(self.root)
 
 
 def serve(control: protocol.Channel, preload: list[str], scratches: _Scratches, many: bool = False) -> None:

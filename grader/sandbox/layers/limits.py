@@ -8,6 +8,10 @@
 - Files: the largest file (RLIMIT_FSIZE); the total a worker may write is the
   size of its scratch tmpfs (see ``namespaces.make_scratch``) or, where no tmpfs
   could be mounted, watched from the grading process.
+- The stack (RLIMIT_STACK, hard limit too): the main thread's stack grows on
+  demand outside the data limit, so its limit may not be raised.
+- Tasks (RLIMIT_NPROC): threads count, so one worker cannot start thousands;
+  the limit is per user, so the zygote counts what that user already runs.
 - Open descriptors (RLIMIT_NOFILE) and core dumps (none).
 - CPU: in batch grading a worker runs on its grading process's CPU; seccomp
   then keeps it from moving or changing its scheduling.
@@ -22,6 +26,8 @@ import resource
 import signal
 
 OPEN_FILES = 256
+STACK_BYTES = 8 * 1024 * 1024
+TASKS = 256  # threads a worker may start, beyond what its user already runs
 
 
 def data_bytes() -> int:
@@ -36,13 +42,19 @@ def data_bytes() -> int:
     return 0
 
 
-def apply(memory_bytes: int | None, file_bytes: int) -> int | None:
-    """Set the limits; returns the data limit in force (None when unlimited)."""
+def apply(memory_bytes: int | None, file_bytes: int, tasks_before: int = 0) -> int | None:
+    """Set the limits; returns the data limit in force (None when unlimited).
+
+    tasks_before: how many tasks this user ran when the sandbox started (see namespaces.State).
+    """
     _set(resource.RLIMIT_CORE, 0)
     # Writing past the limit then fails with an OSError instead of killing us.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     _set(resource.RLIMIT_FSIZE, file_bytes)
     _set(resource.RLIMIT_NOFILE, OPEN_FILES)
+    soft_stack = resource.getrlimit(resource.RLIMIT_STACK)[0]
+    _set(resource.RLIMIT_STACK, soft_stack if 0 < soft_stack <= STACK_BYTES else STACK_BYTES)
+    _set(resource.RLIMIT_NPROC, tasks_before + TASKS)
     held = data_bytes()
     if memory_bytes is not None and held and _set(resource.RLIMIT_DATA, held + memory_bytes):
         return held + memory_bytes

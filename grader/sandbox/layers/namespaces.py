@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import ctypes
 import os
-import shutil
 import sys
+import tempfile
 from dataclasses import dataclass, field
 
 from grader.sandbox.layers import libc, within
 from grader.sandbox.layers.identity import Identity, blocked_ancestor, can_enter, can_read, die_with_parent
+from grader.sandbox.tree import remove_tree
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000
@@ -58,6 +59,7 @@ class State:
     proc_private: bool = False
     view: tuple[str, ...] = ()  # folders workers see with only the Python runtime inside
     can_mount: bool = False
+    tasks_before: int = 0  # tasks of the workers' user when the zygote started, in its user namespace
     identity: Identity | None = None
     identity_note: str = ""
     notes: list[str] = field(default_factory=list)
@@ -82,7 +84,10 @@ def isolate(identity: Identity | None, readable: tuple[str, ...], enterable: tup
     STATE = state
     if not sys.platform.startswith("linux"):
         return state
+    state.tasks_before = tasks_of(identity.uid if identity is not None else os.getuid())
     flags = _enter(state)
+    if flags & CLONE_NEWUSER:
+        state.tasks_before = 0  # a user namespace counts its own tasks only
     state.namespaces = tuple(name for bit, name in _NAMES if flags & bit)
     if flags & CLONE_NEWNS:
         state.can_mount = libc().mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None) == 0
@@ -104,6 +109,26 @@ def isolate(identity: Identity | None, readable: tuple[str, ...], enterable: tup
             state.identity_note = (f"{identity.name} cannot read {blocked()[0]}, which student code needs, and "
                                    "no private view of the file system could be made")
     return state
+
+
+def tasks_of(uid: int) -> int:
+    """How many tasks (threads included) uid runs now, as /proc shows them; 0 where it cannot tell."""
+    count = 0
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return 0
+    for name in names:
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/status") as status:
+                fields = dict(line.split(":", 1) for line in status if line.startswith(("Uid:", "Threads:")))
+            if int(fields["Uid"].split()[0]) == uid:
+                count += int(fields["Threads"])
+        except (OSError, KeyError, ValueError, IndexError):
+            continue
+    return count
 
 
 def _enter(state: State) -> int:
@@ -200,15 +225,17 @@ def _close(fds: list[int]) -> None:
             os.close(fd)
 
 
-def make_scratch(root: str, name: str, identity: Identity | None, quota_bytes: int) -> tuple[str, bool]:
-    """A worker's own folder under root; a tmpfs of quota_bytes where the zygote may mount.
+def make_scratch(root: str, identity: Identity | None, quota_bytes: int) -> tuple[str, bool]:
+    """A worker's own folder under root, named at random; a tmpfs of quota_bytes where the zygote may mount.
 
     Returns the path and whether the quota holds (otherwise the grading process
     watches the folder's size). The tmpfs lives in the zygote's mount namespace
-    only, so nothing a worker writes is visible, or left, anywhere else.
+    only, so nothing a worker writes is visible, or left, anywhere else. The
+    random name matters: the next worker's folder exists while this one runs,
+    under the same uid, and root, which no worker can list, hides it only if its
+    name cannot be guessed.
     """
-    path = os.path.join(root, name)
-    os.mkdir(path, 0o700)
+    path = tempfile.mkdtemp(prefix="w", dir=root)  # mode 0700
     owner = (identity.uid, identity.gid) if identity is not None else (os.getuid(), os.getgid())
     if identity is not None:
         os.chown(path, *owner)
@@ -224,4 +251,4 @@ def remove_scratch(path: str) -> None:
     """Unmount (if it was mounted) and delete a worker's folder."""
     if STATE.can_mount:
         libc().umount2(path.encode(), _MNT_DETACH)
-    shutil.rmtree(path, ignore_errors=True)
+    remove_tree(path)

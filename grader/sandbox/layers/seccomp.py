@@ -8,7 +8,13 @@ The filter is a small BPF program checked on every system call. It refuses:
   sockets other than Unix ones, and binding or connecting any socket;
 - memory the data limit does not count (shared anonymous mappings, memfd);
 - changing identity, scheduling, CPU placement, the clock, the host name,
-  mounts, namespaces, keys, kernel modules and the kernel log.
+  mounts, namespaces, keys, kernel modules and the kernel log;
+- whatever a file's contents are not, which Landlock does not govern: its
+  permissions, owner, times and extended attributes (a worker could otherwise
+  open ``reference/`` to everyone as a non-root TA's uid, or leave a note on
+  the folder made for the next worker), and every signal two workers could
+  pass through a file both may read: locks, leases, change notification,
+  signal-driven I/O.
 
 Assembled once in the zygote; each worker writes its own process id into the
 instructions that name it (``program``).
@@ -50,8 +56,13 @@ _COMMON = (
     "init_module", "finit_module", "delete_module", "swapon", "swapoff", "bpf", "perf_event_open",
     "userfaultfd", "fanotify_init", "lookup_dcookie", "personality", "keyctl", "add_key", "request_key",
     "io_uring_setup", "io_uring_enter", "io_uring_register",
+    # metadata Landlock does not govern, and files as a wire between workers
+    "fchmod", "fchmodat", "fchmodat2", "fchown", "fchownat", "utimensat", "setxattr", "lsetxattr", "fsetxattr",
+    "removexattr", "lremovexattr", "fremovexattr", "setxattrat", "removexattrat", "flock", "inotify_init1",
+    "inotify_add_watch",
 )
-_X86_ONLY = ("fork", "vfork", "mknod", "uselib", "ustat", "sysfs", "iopl", "ioperm", "modify_ldt")
+_X86_ONLY = ("fork", "vfork", "mknod", "uselib", "ustat", "sysfs", "iopl", "ioperm", "modify_ldt", "chmod", "chown",
+             "lchown", "utime", "utimes", "futimesat", "inotify_init")
 
 NUMBERS = {
     "x86_64": {
@@ -76,10 +87,14 @@ NUMBERS = {
         "fanotify_init": 300, "lookup_dcookie": 212, "personality": 135, "keyctl": 250, "add_key": 248,
         "request_key": 249, "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,
         "fork": 57, "vfork": 58, "mknod": 133, "uselib": 134, "ustat": 136, "sysfs": 139, "iopl": 172,
-        "ioperm": 173, "modify_ldt": 154,
+        "ioperm": 173, "modify_ldt": 154, "chmod": 90, "chown": 92, "lchown": 94, "utime": 132, "utimes": 235,
+        "futimesat": 261, "inotify_init": 253, "fchmod": 91, "fchmodat": 268, "fchmodat2": 452, "fchown": 93,
+        "fchownat": 260, "utimensat": 280, "setxattr": 188, "lsetxattr": 189, "fsetxattr": 190, "removexattr": 197,
+        "lremovexattr": 198, "fremovexattr": 199, "setxattrat": 463, "removexattrat": 466, "flock": 73,
+        "inotify_init1": 294, "inotify_add_watch": 254,
         # checked by argument
         "clone": 56, "clone3": 435, "kill": 62, "tgkill": 234, "socket": 41, "prlimit64": 302,
-        "rt_sigqueueinfo": 129, "rt_tgsigqueueinfo": 297, "mmap": 9,
+        "rt_sigqueueinfo": 129, "rt_tgsigqueueinfo": 297, "mmap": 9, "fcntl": 72,
     },
     "aarch64": {
         "execve": 221, "execveat": 281, "ptrace": 117, "process_vm_readv": 270, "process_vm_writev": 271,
@@ -102,9 +117,12 @@ NUMBERS = {
         "delete_module": 106, "swapon": 224, "swapoff": 225, "bpf": 280, "perf_event_open": 241,
         "userfaultfd": 282, "fanotify_init": 262, "lookup_dcookie": 18, "personality": 92, "keyctl": 219,
         "add_key": 217, "request_key": 218, "io_uring_setup": 425, "io_uring_enter": 426,
-        "io_uring_register": 427,
+        "io_uring_register": 427, "fchmod": 52, "fchmodat": 53, "fchmodat2": 452, "fchown": 55, "fchownat": 54,
+        "utimensat": 88, "setxattr": 5, "lsetxattr": 6, "fsetxattr": 7, "removexattr": 14, "lremovexattr": 15,
+        "fremovexattr": 16, "setxattrat": 463, "removexattrat": 466, "flock": 32, "inotify_init1": 26,
+        "inotify_add_watch": 27,
         "clone": 220, "clone3": 435, "kill": 129, "tgkill": 131, "socket": 198, "prlimit64": 261,
-        "rt_sigqueueinfo": 138, "rt_tgsigqueueinfo": 240, "mmap": 222,
+        "rt_sigqueueinfo": 138, "rt_tgsigqueueinfo": 240, "mmap": 222, "fcntl": 25,
     },
 }
 
@@ -115,6 +133,9 @@ def denied(arch: str) -> tuple[str, ...]:
 
 
 _CLONE_THREAD = 0x00010000
+# fcntl commands that lock, lease, watch or signal through a file: F_GETLK, F_SETLK, F_SETLKW, F_SETOWN,
+# F_SETSIG, F_SETOWN_EX, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW, F_SETLEASE, F_NOTIFY.
+_FCNTL_REFUSED = (5, 6, 7, 8, 10, 15, 36, 37, 38, 1024, 1026)
 _AF_UNIX = 1
 _MAP_SHARED, _MAP_ANONYMOUS = 0x01, 0x20
 
@@ -200,6 +221,7 @@ def _template(arch: str, shared_memory: bool) -> tuple[bytes, tuple[tuple[int, i
     p.op(_JEQ, nr["rt_tgsigqueueinfo"], "self", 0)
     p.op(_JEQ, nr["prlimit64"], "self_or_zero", 0)
     p.op(_JEQ, nr["socket"], "socket", 0)
+    p.op(_JEQ, nr["fcntl"], "fcntl", 0)
     if not shared_memory:
         p.op(_JEQ, nr["mmap"], "mmap", 0)
     p.op(_RET, _RET_ALLOW)
@@ -222,6 +244,11 @@ def _template(arch: str, shared_memory: bool) -> tuple[bytes, tuple[tuple[int, i
     p.label("socket")
     p.op(_LD_ABS, _arg(0))
     p.op(_JEQ, _AF_UNIX, "allow", "deny")
+    p.label("fcntl")
+    p.op(_LD_ABS, _arg(1))
+    for command in _FCNTL_REFUSED:
+        p.op(_JEQ, command, "deny", 0)
+    p.op(_RET, _RET_ALLOW)
     if not shared_memory:
         p.label("mmap")
         p.op(_LD_ABS, _arg(3))
