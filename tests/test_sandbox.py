@@ -11,7 +11,7 @@ import time
 import numpy as np
 import pytest
 
-from grader.sandbox import faults, worker
+from grader.sandbox import faults, tracing, worker
 from grader.sandbox.client import ForkServer
 from grader.sandbox.codec import RemoteRef
 from grader.sandbox.layers import landlock
@@ -366,6 +366,7 @@ def test_the_zygotes_rehearsal_leaves_nothing_behind_that_a_worker_could_notice(
         return (random.getstate(), np.random.get_state()[1].tolist(), torch.get_rng_state().tolist(),
                 set(sys.modules), set(linecache.cache), sys.gettrace(), sys.getprofile(), list(sys.meta_path))
 
+    tracing.arm()  # the zygote arms the autograd watch before it rehearses; every worker keeps it armed
     before = state()
     worker.rehearse()
     assert state() == before

@@ -201,9 +201,10 @@ def serve(control: protocol.Channel, preload: list[str], scratches: _Scratches, 
             importlib.import_module(name)
         except Exception as exc:  # reported to the grader, which decides what it means
             failed[name] = f"{type(exc).__name__}: {exc}"
-    from grader.sandbox import hardening, worker  # imported now so forks share them
+    from grader.sandbox import hardening, tracing, worker  # imported now so forks share them
 
     hardening.prepare()
+    tracing.arm()  # the autograd watch in place once, for every worker (each arms again: idempotent)
     if "numpy" in sys.modules:
         import numpy.random  # noqa: F401  (NumPy 2 loads it lazily: 15 ms in every worker otherwise)
         try:
