@@ -18,7 +18,6 @@ fail the same way run as root and as an ordinary user (uid 4242 through
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import os
@@ -30,7 +29,6 @@ import tempfile
 from pathlib import Path
 
 import nbformat
-import numpy as np
 import pytest
 
 from grader import seeds
@@ -44,6 +42,7 @@ from grader.sandbox.client import ForkServer
 from grader.sandbox.session import Limits
 
 from .conftest import COURSE, FIXTURES, TEST_LIMITS, by_name
+from .test_secrecy import _key, _Recorder  # the same stand-in for a student who answers as the reference
 
 RED = FIXTURES / "redteam"
 # For attacks that take time to mount (faulting in memory, starting threads): a timeout must not be what stops them.
@@ -144,25 +143,6 @@ def test_a_notebook_cannot_replay_answers_it_keeps_outside_its_code(assignment2,
     nbformat.write(template, second_path)
     second = grade(assignment2, second_path, server=server, limits=TEST_LIMITS, only=(check_name,))
     assert not second.results[0].passed, f"replayed answers passed the hidden check (seeds {first.seed}, {second.seed})"
-
-
-class _Recorder:
-    """Stands in for the student in a hidden check: answers as the reference and records inputs and answers."""
-
-    def __init__(self, reference, function):
-        self.reference, self.function, self.seen = reference, function, []
-
-    def __getattr__(self, name):
-        def call(*args):
-            answer = getattr(self.reference, name)(*args)
-            if name == self.function:
-                self.seen.append((args, answer))
-            return answer
-        return call
-
-
-def _key(x, y) -> str:
-    return hashlib.sha256(np.ascontiguousarray(x).tobytes() + np.ascontiguousarray(y).tobytes()).hexdigest()
 
 
 def test_what_code_did_on_hidden_inputs_does_not_change_the_public_results(grade2):
