@@ -201,6 +201,24 @@ def test_a_submission_that_computes_nothing_scores_zero(grade2, fixture):
         assert keeps.message.startswith(f"Not checked: {function} does not yet return correct values."), keeps.message
 
 
+@pytest.mark.parametrize("function, words", [
+    ("naive_add", "naive_add(x, y) for shapes (5,) and (5,) raised IndexError, not AssertionError or ValueError."),
+    ("naive_add_matrix_and_vector", "naive_add_matrix_and_vector(x, y) for shapes (4,) and (4,) raised IndexError"),
+    ("naive_vector_dot", "naive_vector_dot(x, y) for shapes () and () raised IndexError"),
+    ("naive_matrix_vector_dot",
+     "naive_matrix_vector_dot(x, y) for shapes (0, 4) and (3,) did not raise AssertionError or ValueError."),
+    ("naive_matrix_dot", "naive_matrix_dot(x, y) for shapes (0, 4) and (3, 2) did not raise"),
+])
+def test_shape_checks_must_cover_ranks_and_matrices_without_rows(grade2, function, words):
+    # Each of these survived grade check as a mutant of the reference (an assert deleted) before the
+    # rejects_bad_shapes checks gave wrong ranks and a matrix with no rows.
+    report = grade2("checks_sizes_not_ranks.py", only=(function,))
+    rejects = by_name(report)[f"{function}_rejects_bad_shapes"]
+    assert rejects.status == "failed" and rejects.score == 0 and words in rejects.message, rejects.message
+    others = [r for r in function_results(report, function) if r is not rejects]
+    assert others and all(r.passed for r in others), [(r.name, r.message) for r in others if not r.passed]
+
+
 def test_mutating_inputs_loses_the_inputs_check_only(grade2):
     report = grade2("mutates_inputs.py")
     results = by_name(report)
