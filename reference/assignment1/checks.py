@@ -114,7 +114,7 @@ def flatten_samples_other_shapes(student, reference, rng, device):
 
 @check(points=1, functions="make_batches")
 def make_batches_exact_and_custom(student, rng, device):
-    """make_batches with a batch size that divides the data, one sample past whole batches, and fewer than 128 samples"""
+    """make_batches with a batch size that divides the data, one sample past whole batches, and under 128 samples"""
     data = tensor(rng, (256, 3), device)
     require_batches(student.make_batches(data, 64), data, 64, "make_batches(data, 64)")
     batch_size = int(rng.integers(3, 20))
