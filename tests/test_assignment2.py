@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import time
 from pathlib import Path
 
@@ -57,9 +56,11 @@ def test_untouched_template_scores_zero(grade2, template):
 
 
 def test_students_copy_runs_public_checks_and_counts_hidden_ones(tmp_path, server):
-    shutil.copytree(COURSE / "assignments", tmp_path / "assignments")
-    assignment = load_assignment(tmp_path, "assignment2")
     from grader.api import grade
+    from grader.platforms.release import build_release
+
+    build_release(COURSE, "assignment2", tmp_path / "copy")  # which writes the hidden checks' count and points
+    assignment = load_assignment(tmp_path / "copy", "assignment2")
 
     report = grade(assignment, COURSE / "examples" / "assignment2" / "full_marks.py", server=server, limits=TEST_LIMITS)
     assert report.all_passed
