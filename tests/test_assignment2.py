@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import time
 from pathlib import Path
 
@@ -42,16 +41,10 @@ def messages(report, function):
 # --- reference, template, notebook twin ------------------------------------------------
 
 
-def test_reference_solution_gets_full_marks(grade2):
-    report = grade2(COURSE / "reference" / "assignment2" / "solution.py")
-    assert report.all_passed, [r.message for r in report.results if not r.passed]
-    assert report.score == report.max_score == sum(r.max_score for r in report.results) > 0
-    assert {f for r in report.results for f in r.functions} == set(FUNCTIONS)
-
-
-def test_student_style_solution_gets_full_marks(grade2):
+def test_student_style_solution_gets_full_marks(grade2):  # the reference's: test_bundled_course_is_sound
     report = grade2(COURSE / "examples" / "assignment2" / "full_marks.py")
     assert report.all_passed, [r.message for r in report.results if not r.passed]
+    assert {f for r in report.results for f in r.functions} == set(FUNCTIONS)
 
 
 @pytest.mark.parametrize("template", ["assignment2.py", "assignment2.ipynb"])
@@ -63,9 +56,11 @@ def test_untouched_template_scores_zero(grade2, template):
 
 
 def test_students_copy_runs_public_checks_and_counts_hidden_ones(tmp_path, server):
-    shutil.copytree(COURSE / "assignments", tmp_path / "assignments")
-    assignment = load_assignment(tmp_path, "assignment2")
     from grader.api import grade
+    from grader.platforms.release import build_release
+
+    build_release(COURSE, "assignment2", tmp_path / "copy")  # which writes the hidden checks' count and points
+    assignment = load_assignment(tmp_path / "copy", "assignment2")
 
     report = grade(assignment, COURSE / "examples" / "assignment2" / "full_marks.py", server=server, limits=TEST_LIMITS)
     assert report.all_passed
@@ -199,6 +194,24 @@ def test_a_submission_that_computes_nothing_scores_zero(grade2, fixture):
     for function in FUNCTIONS:
         keeps = next(r for r in function_results(report, function) if "keeps_input" in r.name)
         assert keeps.message.startswith(f"Not checked: {function} does not yet return correct values."), keeps.message
+
+
+@pytest.mark.parametrize("function, words", [
+    ("naive_add", "naive_add(x, y) for shapes (5,) and (5,) raised IndexError, not AssertionError or ValueError."),
+    ("naive_add_matrix_and_vector", "naive_add_matrix_and_vector(x, y) for shapes (4,) and (4,) raised IndexError"),
+    ("naive_vector_dot", "naive_vector_dot(x, y) for shapes () and () raised IndexError"),
+    ("naive_matrix_vector_dot",
+     "naive_matrix_vector_dot(x, y) for shapes (0, 4) and (3,) did not raise AssertionError or ValueError."),
+    ("naive_matrix_dot", "naive_matrix_dot(x, y) for shapes (0, 4) and (3, 2) did not raise"),
+])
+def test_shape_checks_must_cover_ranks_and_matrices_without_rows(grade2, function, words):
+    # Each of these survived grade check as a mutant of the reference (an assert deleted) before the
+    # rejects_bad_shapes checks gave wrong ranks and a matrix with no rows.
+    report = grade2("checks_sizes_not_ranks.py", only=(function,))
+    rejects = by_name(report)[f"{function}_rejects_bad_shapes"]
+    assert rejects.status == "failed" and rejects.score == 0 and words in rejects.message, rejects.message
+    others = [r for r in function_results(report, function) if r is not rejects]
+    assert others and all(r.passed for r in others), [(r.name, r.message) for r in others if not r.passed]
 
 
 def test_mutating_inputs_loses_the_inputs_check_only(grade2):

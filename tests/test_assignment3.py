@@ -65,11 +65,22 @@ def message(report, name):
 # --- reference, template, example, the tutorial ---------------------------------------
 
 
-@pytest.mark.parametrize("path", [COURSE / "reference" / "assignment3" / "solution.py", EXAMPLE])
-def test_correct_solutions_get_full_marks(grade3, path):
-    report = grade3(path)
+def test_the_example_submission_gets_full_marks(grade3):  # the reference's: test_bundled_course_is_sound
+    report = grade3(EXAMPLE)
     assert report.all_passed, [(r.name, r.message) for r in report.results if not r.passed]
     assert report.score == report.max_score == 34
+
+
+def test_a_constructor_that_sets_no_weights_earns_nothing_from_the_networks_checks(grade3, tmp_path):
+    # grade check stubs the functions students write; the constructor they also write is stubbed here.
+    source = (COURSE / "reference" / "assignment3" / "solution.py").read_text()
+    body = "        for name in PARAMETERS:\n            setattr(self, name, 0.1)\n"
+    assert body in source
+    path = tmp_path / "submission.py"
+    path.write_text(source.replace(body, "        pass\n"))
+    report = grade3(path, only=("OurNeuralNetwork",))
+    assert report.results and report.score == 0, [(r.name, r.score) for r in report.results if r.score]
+    assert not [r.name for r in report.results if r.message.startswith("No points for")]  # the checks said 0
 
 
 @pytest.mark.parametrize("template", ["assignment3.py", "assignment3.ipynb"])

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 from grader.api import grade
 from grader.course import load_assignment
+from grader.sandbox.worker import load_probes
 
 from .conftest import COURSE, TEST_LIMITS, by_name
 
@@ -40,9 +42,8 @@ def message(report, name):
     return by_name(report)[name].message
 
 
-@pytest.mark.parametrize("path", [COURSE / "reference" / "assignment4" / "solution.py", EXAMPLE])
-def test_correct_solutions_get_full_marks(grade4, path):
-    report = grade4(path)
+def test_the_example_submission_gets_full_marks(grade4):  # the reference's: test_bundled_course_is_sound
+    report = grade4(EXAMPLE)
     assert report.all_passed, [(r.name, r.message) for r in report.results if not r.passed]
 
 
@@ -102,6 +103,17 @@ LOOP_BUGS = [
     ("a linear spiral model", [("nn.Sequential(nn.Linear(2, 100), nn.ReLU(), nn.Linear(100, 100), nn.ReLU(), "
                                 "nn.Linear(100, 3))", "nn.Sequential(nn.Linear(2, 3))")],
      "spiral_classifier_accuracy", "is not accurate enough on held-out data"),
+    # Each of the next four survived grade check as a mutant of the reference before its check existed.
+    ("a network never moved to the device", [("    net = net.to(device)\n", "")], "spiral_classifier_accuracy",
+     "The model from train_spiral_classifier was never moved to the device it was given. 10703 of its 10703"),
+    ("PyTorch's default initialisation", [("    net[0].weight.data.normal_(0, 0.01)\n", "")],
+     "linear_regression_as_the_course_trains",
+     "train_linear_regression does not start from weights drawn from N(0, 0.01²). When the layer first ran"),
+    ("a bias left where PyTorch put it", [("    net[0].bias.data.fill_(0)\n", "")],
+     "linear_regression_as_the_course_trains", "train_linear_regression does not start from a bias of 0."),
+    ("an epoch too many", [("for epoch in range(num_epochs):", "for epoch in range(num_epochs + 1):")],
+     "linear_regression_as_the_course_trains",
+     "It took 400 optimizer steps; 3 epochs over 1000 examples in minibatches of 10 take 300"),
 ]
 
 
@@ -121,6 +133,61 @@ def test_any_way_of_moving_the_batches_counts(grade4, tmp_path, move):
     report = grade4(mutated(tmp_path, ("        X, y = X.to(device), y.to(device)\n        y_hat = net(X)",
                                        f"        {move}\n        y_hat = net(X)")), only=("train_epoch",))
     assert report.all_passed, [(r.name, r.message) for r in report.results if not r.passed]
+
+
+@pytest.mark.parametrize("replacements", [
+    [("    net = net.to(device)\n", "    net.to(device)\n")],
+    [("    net = net.to(device)\n", "    net.cpu() if torch.device(device).type == 'cpu' else net.cuda()\n")],
+    [("    net = net.to(device)\n", ""),
+     ("nn.Sequential(nn.Linear(2, 100), nn.ReLU(), nn.Linear(100, 100), nn.ReLU(), nn.Linear(100, 3))",
+      "nn.Sequential(nn.Linear(2, 100, device=device), nn.ReLU(), nn.Linear(100, 100, device=device), nn.ReLU(), "
+      "nn.Linear(100, 3, device=device))")],
+    [("    net = net.to(device)\n", ""),
+     ("    net = nn.Sequential(nn.Linear(2, 100)", "    with torch.device(device):\n        net = nn.Sequential(nn.Linear(2, 100)")],
+    [("    net = net.to(device)\n", ""),
+     ("    net = nn.Sequential(nn.Linear(2, 100), nn.ReLU(), nn.Linear(100, 100), nn.ReLU(), nn.Linear(100, 3))",
+      "    net = Spiral(device)"),
+     ("def train_spiral_classifier(", "class Spiral(nn.Module):\n"
+      "    def __init__(self, device):\n"
+      "        super().__init__()\n"
+      "        self.w1 = nn.Parameter(torch.randn(2, 100, device=device) * 0.5)\n"
+      "        self.b1 = nn.Parameter(torch.zeros(100, device=device))\n"
+      "        self.out = nn.Linear(100, 3, device=device)\n\n"
+      "    def forward(self, X):\n"
+      "        return self.out(torch.relu(X @ self.w1 + self.b1))\n\n\n"
+      "def train_spiral_classifier(")],
+], ids=["to in place", "cpu or cuda", "layers built with device=", "inside torch.device(device)",
+        "parameters made with device="])
+def test_any_way_of_putting_the_network_on_the_device_counts(grade4, tmp_path, replacements):
+    report = grade4(mutated(tmp_path, *replacements), only=("train_spiral_classifier",))
+    assert report.all_passed, [(r.name, r.message) for r in report.results if not r.passed]
+
+
+def test_watching_where_a_network_goes_leaves_torch_as_it_was():
+    probes = load_probes({"source": (COURSE / "assignments" / "assignment4" / "probes.py").read_text(),
+                          "filename": "probes.py"})
+    placement_type = probes["trained"].__globals__["_Placement"]
+    before = (torch.empty, torch.zeros, torch.nn.Module.to, torch.nn.Module.cuda)
+    with pytest.raises(RuntimeError, match="student code"):
+        with placement_type("cpu") as placement:
+            assert torch.empty is not before[0] and torch.nn.Module.to is not before[2]  # watching
+            moved, left = torch.nn.Linear(2, 3), torch.nn.Linear(2, 3)
+            made_there = torch.nn.Linear(2, 3, device="cpu")
+            moved.to("cpu")
+            raise RuntimeError("student code failed")
+    assert (torch.empty, torch.zeros, torch.nn.Module.to, torch.nn.Module.cuda) == before
+    assert all(placement.on_device(p) for p in [*moved.parameters(), *made_there.parameters()])
+    assert not any(placement.on_device(p) for p in left.parameters())
+
+
+def test_a_fixed_batch_size_fails_the_hidden_epochs_and_batches(grade4, tmp_path):
+    report = grade4(mutated(tmp_path, ("    data_iter = load_array((features, labels), batch_size)",
+                                       "    data_iter = load_array((features, labels), 10)")),
+                    only=("train_linear_regression",))
+    assert by_name(report)["linear_regression_as_the_course_trains"].passed  # the defaults hide it
+    hidden = by_name(report)["linear_regression_other_epochs_and_batches"]
+    assert hidden.status == "failed" and hidden.message == (
+        "train_linear_regression does not take num_epochs passes over the data in minibatches of batch_size.")
 
 
 def test_mean_of_batch_means_fails_the_hidden_uneven_batches(grade4, tmp_path):

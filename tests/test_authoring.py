@@ -10,17 +10,19 @@ from __future__ import annotations
 import json
 import textwrap
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from grader import notebooks
-from grader.authoring import render
+from grader.authoring import render, soundness
 from grader.authoring.mutants import mutants
 from grader.authoring.solution import reach
 from grader.authoring.soundness import Options, check
-from grader.authoring.stubs import KINDS, stubs
+from grader.authoring.stubs import KINDS, Stub, stubs
 from grader.cli import main
 from grader.course import load_assignment
+from grader.model import CheckResult, SubmissionReport
 
 # --- mutants, read from the syntax tree ---------------------------------------------------
 
@@ -293,6 +295,36 @@ def test_a_stub_that_earns_points_and_a_reference_that_loses_them_are_reported(c
     code, out = check_command(course, capsys)
     assert code == 1 and "the reference solution loses points under seed" in out
     assert "skipped  stubs" in out and "skipped  mutants" in out
+
+
+class _OneReport:
+    """A pool that answers every grading with one report."""
+
+    def __init__(self, results):
+        self.report = SubmissionReport("hw", "stub.py", tuple(results), seed=1, device="cpu")
+
+    def grade(self, source, **options):
+        return self.report
+
+
+def _result(name, score, message):
+    return CheckResult(name, "a check", ("f",), "passed" if score else "failed", score, 1.0, message, "visible")
+
+
+@pytest.mark.parametrize("results, said", [
+    ([_result("f_values", 0.0, "No points for f: it computes with whole arrays. Found: x + y.")],
+     "returns None: a rule, not the checks, took the points of f_values, so whether the checks would pass it is "
+     "unknown"),
+    ([_result("f_values", 0.0, "f(x) returned None."), _result("f_keeps", 1.0, "")],
+     "returns None: 1 of 2 points from f_keeps"),
+])
+def test_a_stub_is_reported_when_it_earns_points_or_only_a_rule_takes_them(results, said):
+    run = SimpleNamespace(names=lambda function: ("f_values", "f_keeps"), seeds=(1,))
+    outcome = soundness._grade_stub(run, _OneReport(results), Stub("f", "returns None", "def f(x):\n    return None\n"))
+    assert soundness._stub_said(outcome) == said
+    fine = soundness._grade_stub(run, _OneReport([_result("f_values", 0.0, "f(x) returned None.")]),
+                                 Stub("f", "returns None", ""))
+    assert not fine.gated and not fine.earned and fine.score == 0
 
 
 def test_settings_problems_readme_twin_and_hidden_coverage(course):

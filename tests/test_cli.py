@@ -6,6 +6,7 @@ import shutil
 import pytest
 
 from grader.cli import main
+from grader.platforms.release import build_release
 
 from .conftest import COURSE, FIXTURES
 
@@ -41,7 +42,7 @@ def test_json_to_stdout(in_course, capsys):
 
 
 def test_default_submission_is_the_template_in_the_course(tmp_path, monkeypatch, capsys):
-    shutil.copytree(COURSE / "assignments", tmp_path / "assignments")
+    build_release(COURSE, "assignment2", tmp_path)  # a student's copy: it says how many hidden checks there are
     (tmp_path / "assignments" / "assignment2" / "assignment2.ipynb").unlink()
     shutil.copy(CORRECT, tmp_path / "assignments" / "assignment2" / "assignment2.py")
     monkeypatch.chdir(tmp_path / "assignments")
@@ -68,7 +69,7 @@ def test_no_course_is_exit_2(tmp_path, monkeypatch, capsys):
 
 
 def test_missing_default_submission_is_exit_2(tmp_path, monkeypatch, capsys):
-    shutil.copytree(COURSE / "assignments", tmp_path / "assignments")
+    build_release(COURSE, "assignment2", tmp_path)  # a student's copy, whose settings list the functions
     for template in (tmp_path / "assignments" / "assignment2").glob("assignment2.*"):
         template.unlink()
     monkeypatch.chdir(tmp_path)

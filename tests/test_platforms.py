@@ -120,6 +120,30 @@ def test_a_release_holds_nothing_from_reference(name, tmp_path):
     assert not (out / "examples").exists() and not (out / "tests").exists()
 
 
+def _decorated_checks(path: Path) -> tuple[int, float]:
+    """How many @check functions a checks file defines and their points, read from its syntax tree."""
+    count, points = 0, 0.0
+    for node in ast.walk(ast.parse(path.read_text())):
+        for decorator in getattr(node, "decorator_list", []):
+            if isinstance(decorator, ast.Call) and getattr(decorator.func, "id", None) == "check":
+                count += 1
+                points += next(k.value.value for k in decorator.keywords if k.arg == "points")
+    return count, points
+
+
+@pytest.mark.parametrize("name", ["assignment1", "assignment2", "assignment3", "assignment4"])
+def test_a_release_counts_the_hidden_checks_it_leaves_out(name, tmp_path):
+    # The bundled settings no longer say how many hidden checks there are: the release writes what
+    # reference/<name>/checks.py defines, and a student's copy reports that many as not run.
+    out = tmp_path / name
+    build_release(COURSE, name, out)
+    released = load_assignment(out, name)
+    count, points = _decorated_checks(COURSE / "reference" / name / "checks.py")
+    assert released.reference is None and count > 0
+    assert (released.hidden_count, released.hidden_points) == (count, points)
+    assert released.functions == load_assignment(COURSE, name).functions
+
+
 def test_a_release_refuses_a_copy_of_a_reference_file(tmp_path):
     course = tmp_path / "course"
     shutil.copytree(COURSE / "assignments" / "assignment2", course / "assignments" / "assignment2")

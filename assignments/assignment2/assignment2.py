@@ -50,7 +50,8 @@ def naive_add(x, y):
 #
 # `naive_add_matrix_and_vector(x, y)` takes a matrix of shape `(n, m)` and a vector of
 # shape `(m,)` and adds the vector to every row, as `x + y` would. Raise
-# `AssertionError` or `ValueError` if the shapes do not fit.
+# `AssertionError` or `ValueError` if `x` is not 2-D, `y` is not 1-D, or their sizes
+# do not fit.
 
 # %%
 def naive_add_matrix_and_vector(x, y):
@@ -65,8 +66,10 @@ def naive_add_matrix_and_vector(x, y):
 # * `naive_matrix_vector_dot(x, y)`: shapes `(n, m)` and `(m,)` → shape `(n,)`.
 # * `naive_matrix_dot(x, y)`: shapes `(n, m)` and `(m, k)` → shape `(n, k)`.
 #
-# Each raises `AssertionError` or `ValueError` when the shapes do not fit. You may
-# call your own earlier functions: `naive_matrix_dot` can use `naive_vector_dot`.
+# Each raises `AssertionError` or `ValueError` when the shapes do not fit: a wrong
+# number of dimensions, or sizes that differ. Check the shapes before any loop: a
+# matrix of shape `(0, 4)` has no rows, but it still does not fit a vector of length 3.
+# You may call your own earlier functions: `naive_matrix_dot` can use `naive_vector_dot`.
 
 # %%
 def naive_vector_dot(x, y):

@@ -24,6 +24,11 @@ def keeps_inputs(student, function, expected, **inputs):
     expect_unchanged(call, inputs, what=what)
 
 
+# A wrong rank is given as too few dimensions (a vector for a matrix, a 0-D array for a vector): code
+# without a rank check then fails on x[i, j], while with too many it would quietly compute with whole
+# rows, which the loops-only rule would count against the function as a whole.
+
+
 def works_on(student, function, expected, *args):
     """Not checked unless function(*args) returns expected: an error on bad shapes counts only then."""
     names = "x" if len(args) == 1 else "x, y"
@@ -81,10 +86,10 @@ def naive_add_keeps_inputs(student, rng):
 
 @check(points=1, functions="naive_add")
 def naive_add_rejects_bad_shapes(student, rng):
-    """naive_add raises an error when the shapes differ"""
+    """naive_add raises an error when the shapes differ or the arrays are not 2-D"""
     x, y = rng.standard_normal((2, 3, 4))
     works_on(student, "naive_add", x + y, x, y)
-    for a, b in [((3, 4), (3, 5)), ((3, 4), (2, 4))]:
+    for a, b in [((3, 4), (3, 5)), ((3, 4), (2, 4)), ((5,), (5,))]:
         x, y = rng.standard_normal(a), rng.standard_normal(b)
         expect_raises(lambda: student.naive_add(x, y), "AssertionError", "ValueError",
                       what=f"naive_add(x, y) for shapes {shapes(x, y)}")
@@ -111,12 +116,13 @@ def naive_add_matrix_and_vector_keeps_inputs(student, rng):
 
 @check(points=1, functions="naive_add_matrix_and_vector")
 def naive_add_matrix_and_vector_rejects_bad_shapes(student, rng):
-    """naive_add_matrix_and_vector raises an error when the vector does not fit the rows"""
+    """naive_add_matrix_and_vector raises an error unless it gets a matrix and a vector that fits its rows"""
     x, y = rng.standard_normal((3, 4)), rng.standard_normal(4)
     works_on(student, "naive_add_matrix_and_vector", x + y, x, y)
-    x, y = rng.standard_normal((3, 4)), rng.standard_normal(3)
-    expect_raises(lambda: student.naive_add_matrix_and_vector(x, y), "AssertionError", "ValueError",
-                  what=f"naive_add_matrix_and_vector(x, y) for shapes {shapes(x, y)}")
+    for a, b in [((3, 4), (3,)), ((4,), (4,))]:
+        x, y = rng.standard_normal(a), rng.standard_normal(b)
+        expect_raises(lambda: student.naive_add_matrix_and_vector(x, y), "AssertionError", "ValueError",
+                      what=f"naive_add_matrix_and_vector(x, y) for shapes {shapes(x, y)}")
 
 
 # --- dot products ----------------------------------------------------------------
@@ -140,12 +146,13 @@ def naive_vector_dot_keeps_inputs(student, rng):
 
 @check(points=1, functions="naive_vector_dot")
 def naive_vector_dot_rejects_bad_shapes(student, rng):
-    """naive_vector_dot raises an error for vectors of different lengths"""
+    """naive_vector_dot raises an error for vectors of different lengths, and for arrays that are not vectors"""
     x, y = rng.standard_normal((2, 4))
     works_on(student, "naive_vector_dot", float(np.dot(x, y)), x, y)
-    x, y = rng.standard_normal(4), rng.standard_normal(5)
-    expect_raises(lambda: student.naive_vector_dot(x, y), "AssertionError", "ValueError",
-                  what=f"naive_vector_dot(x, y) for shapes {shapes(x, y)}")
+    for a, b in [((4,), (5,)), ((), ())]:
+        x, y = rng.standard_normal(a), rng.standard_normal(b)
+        expect_raises(lambda: student.naive_vector_dot(x, y), "AssertionError", "ValueError",
+                      what=f"naive_vector_dot(x, y) for shapes {shapes(x, y)}")
 
 
 @check(points=2, functions="naive_matrix_vector_dot")
@@ -166,12 +173,14 @@ def naive_matrix_vector_dot_keeps_inputs(student, rng):
 
 @check(points=1, functions="naive_matrix_vector_dot")
 def naive_matrix_vector_dot_rejects_bad_shapes(student, rng):
-    """naive_matrix_vector_dot raises an error when the vector does not fit"""
+    """naive_matrix_vector_dot raises an error unless it gets a matrix and a vector that fits, rows or none"""
     x, y = rng.standard_normal((3, 4)), rng.standard_normal(4)
     works_on(student, "naive_matrix_vector_dot", np.dot(x, y), x, y)
-    x, y = rng.standard_normal((3, 4)), rng.standard_normal(3)
-    expect_raises(lambda: student.naive_matrix_vector_dot(x, y), "AssertionError", "ValueError",
-                  what=f"naive_matrix_vector_dot(x, y) for shapes {shapes(x, y)}")
+    # A matrix with no rows still has 4 columns: the shapes are checked before any row is.
+    for a, b in [((3, 4), (3,)), ((0, 4), (3,)), ((4,), (4,))]:
+        x, y = rng.standard_normal(a), rng.standard_normal(b)
+        expect_raises(lambda: student.naive_matrix_vector_dot(x, y), "AssertionError", "ValueError",
+                      what=f"naive_matrix_vector_dot(x, y) for shapes {shapes(x, y)}")
 
 
 @check(points=2, functions="naive_matrix_dot")
@@ -191,12 +200,13 @@ def naive_matrix_dot_keeps_inputs(student, rng):
 
 @check(points=1, functions="naive_matrix_dot")
 def naive_matrix_dot_rejects_bad_shapes(student, rng):
-    """naive_matrix_dot raises an error when the inner sizes differ"""
+    """naive_matrix_dot raises an error when the inner sizes differ (with or without rows) or y is not a matrix"""
     x, y = rng.standard_normal((3, 4)), rng.standard_normal((4, 3))
     works_on(student, "naive_matrix_dot", x @ y, x, y)
-    x, y = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
-    expect_raises(lambda: student.naive_matrix_dot(x, y), "AssertionError", "ValueError",
-                  what=f"naive_matrix_dot(x, y) for shapes {shapes(x, y)}")
+    for a, b in [((3, 4), (3, 4)), ((0, 4), (3, 2)), ((3, 4), (4,))]:
+        x, y = rng.standard_normal(a), rng.standard_normal(b)
+        expect_raises(lambda: student.naive_matrix_dot(x, y), "AssertionError", "ValueError",
+                      what=f"naive_matrix_dot(x, y) for shapes {shapes(x, y)}")
 
 
 # --- naive_broadcast_add ----------------------------------------------------------

@@ -19,11 +19,12 @@ import numpy as np
 # %% [markdown]
 # ## 1. Building blocks
 #
-# * `sigmoid(x)`: σ(x) = 1 / (1 + e^(−x)), element-wise, for a number or an array of any
-#   shape. It must stay finite for large |x| (try x = −1000).
+# * `sigmoid(x)`: σ(x) = 1 / (1 + e^(−x)), element-wise, for a number or a NumPy array
+#   of any shape (a list need not work). It must stay finite for large |x| (try x = −1000).
 # * `deriv_sigmoid(x)`: the derivative σ'(x) = σ(x)(1 − σ(x)). Note that `x` here is the
 #   **pre-activation**, the value before σ is applied.
-# * `mse_loss(y_true, y_pred)`: the mean of the squared errors.
+# * `mse_loss(y_true, y_pred)`: the mean of the squared errors over every entry of two
+#   NumPy arrays of the same shape, as a number.
 
 # %%
 def sigmoid(x):

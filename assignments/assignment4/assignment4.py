@@ -27,8 +27,10 @@ from torch.utils import data
 #   tuple of tensors (features, labels). Shuffle only when `is_train` is True: test data
 #   keeps its order.
 # * `train_linear_regression(features, labels, num_epochs=3, lr=0.03, batch_size=10)`:
-#   train an `nn.Linear` with `nn.MSELoss` and `torch.optim.SGD`, minibatches from
-#   `load_array`; return `(w, b)`, the learnt weights and bias.
+#   train an `nn.Linear` with `nn.MSELoss` and `torch.optim.SGD` at learning rate `lr`,
+#   starting as the course does from weights drawn from N(0, 0.01²) and a bias of 0:
+#   `num_epochs` passes over shuffled minibatches of `batch_size` from `load_array`, one
+#   optimizer step each. Return `(w, b)`, the learnt weights and bias.
 
 # %%
 def synthetic_data(w, b, num_examples):
@@ -96,7 +98,9 @@ def evaluate_accuracy(net, data_iter, device):
 #
 # Each function gets training data (features `X`, integer labels `y`, both on the CPU) and a
 # `device`, and returns a trained `nn.Module` whose outputs are class scores (one row per
-# input). The grader measures accuracy on held-out data it keeps to itself.
+# input). Train the network on `device`: move it there first (`net.to(device)`); the grader
+# notices one left behind even without a GPU. It measures accuracy on held-out data it keeps
+# to itself.
 #
 # * `train_spiral_classifier(X, y, device)`: 2-D points on three interleaved spiral arms; a
 #   linear model cannot separate them, an MLP with ReLU can. Needed: test accuracy ≥ 0.95.

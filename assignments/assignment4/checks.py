@@ -97,6 +97,18 @@ def linear_regression_recovers_weights(student, rng):
                           f"the data came from w = {true_w}, b = {true_b}.")
 
 
+@check(points=1, functions="train_linear_regression", timeout=TRAINING_BUDGET)
+def linear_regression_as_the_course_trains(student, rng):
+    """train_linear_regression starts from N(0, 0.01²) weights and bias 0, and steps per batch of 10 for 3 epochs"""
+    true_w, true_b = [2.0, -3.4], 4.2
+    features, labels = support.linear_data(rng, true_w, true_b, 1000)
+    record = support.watch_linear_regression(student, features, labels, {})
+    with working("train_linear_regression"):  # how it trained counts only once what it learnt is right
+        support.require_recovered(record["result"], true_w, true_b, "train_linear_regression(features, labels)")
+    support.require_course_start(record["starts"], len(true_w))
+    support.require_steps(record["steps"], 3, len(features), 10)
+
+
 # --- softmax and cross-entropy ------------------------------------------------------------------------
 
 

@@ -15,8 +15,10 @@ network builders are shared with the checks (``from .probes import ...``).
 
 import torch
 from torch import nn
+from torch.nn.modules.module import register_module_parameter_registration_hook
 from torch.optim.optimizer import register_optimizer_step_pre_hook
-from torch.overrides import TorchFunctionMode
+from torch.overrides import TorchFunctionMode, _get_current_function_mode_stack
+from torch.utils._device import DeviceContext, _device_constructors
 
 
 def linear_net(inputs, classes):
@@ -199,6 +201,113 @@ def predict(student, model, X, device):
     return logits.detach().cpu() if isinstance(logits, torch.Tensor) else logits
 
 
+def linear_regression(student, features, labels, options):
+    """train_linear_regression(features, labels, **options), watched: its result, how each nn.Linear
+    started (its parameters at its first forward pass, before any update), and the optimizer steps taken."""
+    starts, steps = [], []
+
+    def note(module, inputs):
+        if isinstance(module, nn.Linear) and all(start["module"] != id(module) for start in starts):
+            starts.append({"module": id(module), "weight": module.weight.detach().cpu().clone(),
+                           "bias": None if module.bias is None else module.bias.detach().cpu().clone()})
+
+    forward_hook = nn.modules.module.register_module_forward_pre_hook(note)
+    step_hook = register_optimizer_step_pre_hook(lambda optimizer, args, kwargs: steps.append(1))
+    try:
+        result = student.train_linear_regression(features, labels, **options)
+    finally:
+        forward_hook.remove()
+        step_hook.remove()
+    for start in starts:
+        del start["module"]
+    return {"result": result, "starts": starts, "steps": len(steps)}
+
+
+class _Placement:
+    """While active: which parameters were put on `device`, moved there or created there.
+
+    A network never moved to the device trains as well as any on the CPU, and
+    fails on a GPU only, where the data arrives and the network is not. So the
+    moves are watched, not the result: a module's ``.to``, ``.cuda``, ``.cpu``
+    or ``.to_empty`` that sends it to the device places its parameters, and so
+    does creating a parameter from a tensor constructor given that device
+    (``nn.Linear(..., device=device)``), or under ``torch.device(device)`` or
+    ``torch.set_default_device(device)``. Only the public entry points are
+    wrapped, for the length of one call, so training runs at full speed (a
+    TorchFunctionMode would see every operation, and slows training several times).
+    """
+
+    _MODULE_MOVES = ("to", "cuda", "cpu", "to_empty")
+
+    def __init__(self, device):
+        self.device = torch.device(device).type
+        self._placed = {}  # id -> parameter, held so that no id is reused while watching
+        self._named = False  # whether the latest tensor constructor was given the device
+        self._undo = []
+
+    def on_device(self, parameter):
+        if parameter.device.type != self.device:
+            return False
+        return self.device != "cpu" or id(parameter) in self._placed
+
+    def _place(self, parameters):
+        self._placed.update((id(p), p) for p in parameters)
+
+    def _move(self, name, original):
+        def move(module, *args, **kwargs):
+            result = original(module, *args, **kwargs)
+            if name == "to":
+                target = torch._C._nn._parse_to(*args, **kwargs)[0]
+            elif name == "to_empty":
+                target = torch.device(kwargs["device"] if "device" in kwargs else args[0])
+            else:
+                target = torch.device(name)
+            if target is not None and target.type == self.device:
+                self._place(module.parameters())
+            return result
+        return move
+
+    def _construct(self, name, original):
+        def construct(*args, **kwargs):
+            device = kwargs.get("device")
+            if device is None and name in ("as_tensor", "asarray") and len(args) > 2:
+                device = args[2]
+            if device is None:  # torch.device(...) as a context, or set_default_device: the innermost one
+                contexts = [m for m in _get_current_function_mode_stack() if isinstance(m, DeviceContext)]
+                device = contexts[-1].device if contexts else None
+            self._named = _device_type(device) == self.device
+            return original(*args, **kwargs)
+        return construct
+
+    def _registered(self, module, name, parameter):
+        if parameter is not None and self._named:
+            self._place([parameter])
+        self._named = False
+
+    def _patch(self, owner, name, replacement):
+        self._undo.append((owner, name, getattr(owner, name)))
+        setattr(owner, name, replacement)
+
+    def __enter__(self):
+        for name in self._MODULE_MOVES:
+            self._patch(nn.Module, name, self._move(name, getattr(nn.Module, name)))
+        constructors = _device_constructors()
+        for name in dir(torch):
+            value = getattr(torch, name, None)
+            if not name.startswith("_") and any(value is c for c in constructors):
+                self._patch(torch, name, self._construct(name, value))
+        self._undo.append(register_module_parameter_registration_hook(self._registered))
+        return self
+
+    def __exit__(self, *exc):
+        while self._undo:
+            undo = self._undo.pop()
+            if isinstance(undo, tuple):
+                setattr(*undo)
+            else:
+                undo.remove()
+
+
 _TRAINING = {}  # id(model) -> (model, what watching its training found), for training_of
 
 
@@ -208,7 +317,8 @@ def trained(student, function, X, y, device):
     Each parameter's value is noted the first time it takes part in training
     (a forward pass of its module, or an optimizer step), before any update.
     A model whose parameters never took part, or never moved from those
-    first values, was not trained on X and y.
+    first values, was not trained on X and y. Whether each parameter was put
+    on `device` is watched too (see _Placement).
     """
     first = {}
 
@@ -222,18 +332,20 @@ def trained(student, function, X, y, device):
     step_hook = register_optimizer_step_pre_hook(
         lambda optimizer, args, kwargs: note(p for group in optimizer.param_groups for p in group["params"]))
     try:
-        model = getattr(student, function)(X, y, device)
+        with _Placement(device) as placement:
+            model = getattr(student, function)(X, y, device)
     finally:
         forward_hook.remove()
         step_hook.remove()
     if isinstance(model, nn.Module):
-        elements = used = moved = 0
+        elements = used = moved = placed = 0
         for parameter in model.parameters():
             elements += parameter.numel()
+            placed += parameter.numel() if placement.on_device(parameter) else 0
             if id(parameter) in first:
                 used += parameter.numel()
                 moved += int((first[id(parameter)][1] != parameter.detach().cpu()).sum())
-        _TRAINING[id(model)] = (model, {"elements": elements, "used": used, "moved": moved})
+        _TRAINING[id(model)] = (model, {"elements": elements, "used": used, "moved": moved, "placed": placed})
     return model
 
 

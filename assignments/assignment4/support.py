@@ -247,6 +247,71 @@ def flat_parameter(value, name: str, size: int) -> torch.Tensor:
     return flat
 
 
+def watch_linear_regression(student, features: torch.Tensor, labels: torch.Tensor, options: dict) -> dict:
+    """train_linear_regression(features, labels, **options) run by the probe: its result, each nn.Linear's
+    parameters when it first ran, and the number of optimizer steps."""
+    student.get("train_linear_regression")  # a missing function is named as such, not as the probe's error
+    record = student.probe("linear_regression", features, labels, options, function="train_linear_regression",
+                           timeout=TRAINING_BUDGET)
+    if not isinstance(record, dict) or set(record) != {"result", "starts", "steps"}:
+        raise CheckFailed("train_linear_regression could not be watched.", f"The probe returned {describe(record)}.")
+    return record
+
+
+def require_recovered(result, true_w: list[float], true_b: float, what: str) -> None:
+    """result is the pair (w, b) within 0.01 of the weights and bias the data came from."""
+    w, b = require_pair(result, what)
+    w, b = flat_parameter(w, "w", len(true_w)), flat_parameter(b, "b", 1)[0]
+    if float((w - torch.tensor(true_w, dtype=torch.float64)).abs().max()) > 0.01 or abs(float(b) - true_b) > 0.01:
+        raise CheckFailed("train_linear_regression does not recover w and b.",
+                          f"It found w = {[round(v, 4) for v in w.tolist()]}, b = {float(b):.4f}; the data came "
+                          f"from w = {true_w}, b = {true_b}.")
+
+
+COURSE_START = ("Start as the course does, from weights drawn from N(0, 0.01²) (net.weight.data.normal_(0, 0.01)) "
+                "and a bias of 0 (net.bias.data.fill_(0)); PyTorch's default initialisation is another one.")
+
+
+def require_course_start(starts: list[dict], features: int) -> None:
+    """One nn.Linear(features, 1) trained, starting from weights drawn from N(0, 0.01²) and a zero bias.
+
+    Five standard deviations bound the weights (a draw beyond them has odds of
+    about 1 in 3 million), and PyTorch's default, uniform within ±1/√features,
+    is rarely that small for every weight.
+    """
+    if not starts:
+        raise CheckFailed("train_linear_regression does not train an nn.Linear.",
+                          f"No nn.Linear layer ran a forward pass while it trained. Build the model from "
+                          f"nn.Linear({features}, 1), alone or in an nn.Sequential.")
+    weight, bias = starts[0]["weight"], starts[0]["bias"]
+    if len(starts) > 1 or tuple(weight.shape) != (1, features) or bias is None:
+        raise CheckFailed("train_linear_regression does not train one nn.Linear with a bias.",
+                          f"It trained {len(starts)} nn.Linear layer(s), the first with weights of shape "
+                          f"{tuple(weight.shape)}; expected one nn.Linear({features}, 1).")
+    if float(bias.abs().max()) != 0.0:
+        raise CheckFailed("train_linear_regression does not start from a bias of 0.",
+                          f"When the layer first ran, its bias was {float(bias.reshape(-1)[0]):.4g}. " + COURSE_START)
+    w = weight.double().reshape(-1)
+    if not bool(((w != 0) & (w.abs() <= 0.05)).all()):
+        raise CheckFailed("train_linear_regression does not start from weights drawn from N(0, 0.01²).",
+                          f"When the layer first ran, its weights were {[round(v, 4) for v in w.tolist()]}. "
+                          + COURSE_START)
+
+
+def require_steps(steps: int, epochs: int, examples: int, batch_size: int) -> None:
+    """One optimizer step per minibatch, `epochs` passes over the examples."""
+    expected = epochs * math.ceil(examples / batch_size)
+    if steps == expected:
+        return
+    if steps == 0:
+        raise CheckFailed("train_linear_regression never calls an optimizer's step().",
+                          "Train with torch.optim.SGD(net.parameters(), lr=lr) and call step() after every "
+                          "backward().")
+    raise CheckFailed("train_linear_regression does not take num_epochs passes over the data in minibatches of "
+                      "batch_size.", f"It took {steps} optimizer steps; {epochs} epochs over {examples} examples in "
+                               f"minibatches of {batch_size} take {expected}, one step per minibatch.")
+
+
 def train_epoch_run(student, rng, device, sizes, epochs=1):
     state = initial_state(linear_net(INPUTS, CLASSES), int(rng.integers(2**31)))
     batches = classification_batches(rng, INPUTS, CLASSES, sizes)
@@ -353,7 +418,8 @@ def train_classifier(student, function: str, X: torch.Tensor, y: torch.Tensor, d
 
     Its parameters must have taken part in training and most of their values
     must have moved from where training found them: a model built from data
-    found elsewhere, or never trained, fails here whatever its accuracy.
+    found elsewhere, or never trained, fails here whatever its accuracy. And
+    they must have been put on `device`, which a run on the CPU sees too.
     """
     student.get(function)  # a missing function is named as such, not as the probe's error
     model = student.probe("trained", function, X, y, device, function=function)
@@ -372,6 +438,12 @@ def train_classifier(student, function: str, X: torch.Tensor, y: torch.Tensor, d
     if moved < elements / 2:
         raise CheckFailed(f"The model from {function} was not trained on the data it was given.",
                           f"Only {moved} of its {elements} parameter values changed from where training found them.")
+    if record["placed"] < elements:
+        raise CheckFailed(f"The model from {function} was never moved to the device it was given.",
+                          f"{elements - record['placed']} of its {elements} parameter values stayed where they were "
+                          "created. Move the network before training it, net.to(device), or build its layers there "
+                          "(nn.Linear(..., device=device)): on a GPU the data would be moved and the network not, "
+                          "and training fails with \"Expected all tensors to be on the same device\".")
     return model
 
 

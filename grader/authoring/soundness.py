@@ -213,15 +213,24 @@ def _stubs(run: _Run, pool: Pool) -> None:
     made = [s for s in stubs(run.solution, tuple(wanted)) if run.names(s.function)]
     run.stub_outcomes += pool.map(lambda stub: _grade_stub(run, pool, stub), made)
     for function in wanted:
-        bad = [s for s in run.stub_outcomes if s.function == function and (s.score > 0 or s.crashed)]
+        bad = [s for s in run.stub_outcomes if s.function == function and (s.score > 0 or s.crashed or s.gated)]
         if not bad:
             continue
-        said = "; ".join(f"{s.kind}: a check crashed on it ({s.crashed})" if s.crashed else
-                         f"{s.kind}: {s.score:g} of {s.max_score:g} points from {', '.join(s.earned)}" for s in bad)
+        said = "; ".join(_stub_said(s) for s in bad)
         of = sum(1 for s in run.stub_outcomes if s.function == function)
-        run.problem("stubs", f"{function}: {len(bad)} of its {of} stubs earn points or crash a check", said)
+        run.problem("stubs", f"{function}: {len(bad)} of its {of} stubs earn points, crash a check, or get 0 only "
+                             "from a rule", said)
     if not run.problems_of("stubs"):
         run.summaries.append(("stubs", f"{len(made)} stubs of {len(wanted)} functions get 0 points each"))
+
+
+def _stub_said(stub: StubOutcome) -> str:
+    if stub.crashed:
+        return f"{stub.kind}: a check crashed on it ({stub.crashed})"
+    if stub.score > 0:
+        return f"{stub.kind}: {stub.score:g} of {stub.max_score:g} points from {', '.join(stub.earned)}"
+    return (f"{stub.kind}: a rule, not the checks, took the points of {', '.join(stub.gated)}, so whether the "
+            "checks would pass it is unknown")
 
 
 def _grade_stub(run: _Run, pool: Pool, stub: Stub) -> StubOutcome:
@@ -231,7 +240,9 @@ def _grade_stub(run: _Run, pool: Pool, stub: Stub) -> StubOutcome:
     except GraderError as exc:
         return StubOutcome(stub.function, stub.kind, 0.0, 0.0, crashed=str(exc))
     earned = tuple(r.name for r in report.results if r.score > 0)
-    return StubOutcome(stub.function, stub.kind, report.score, report.max_score, earned)
+    # A rule's gate puts its own message in place of the checks' verdicts (grader.runner.rule_gates).
+    gated = tuple(r.name for r in report.results if r.message.startswith("No points for "))
+    return StubOutcome(stub.function, stub.kind, report.score, report.max_score, earned, gated=gated)
 
 
 # --- mutants -----------------------------------------------------------------------------

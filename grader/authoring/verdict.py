@@ -48,6 +48,7 @@ class StubOutcome:
     max_score: float
     earned: tuple[str, ...] = ()  # the checks that gave it points
     crashed: str = ""  # a check raised on it: what it said
+    gated: tuple[str, ...] = ()  # checks whose points a rule (loops only, no autograd) took, not their own verdict
 
 
 @dataclass(frozen=True)

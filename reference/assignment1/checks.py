@@ -114,9 +114,12 @@ def flatten_samples_other_shapes(student, reference, rng, device):
 
 @check(points=1, functions="make_batches")
 def make_batches_exact_and_custom(student, rng, device):
-    """make_batches with a batch size that divides the data, and with the default on fewer than 128 samples"""
+    """make_batches with a batch size that divides the data, one sample past whole batches, and under 128 samples"""
     data = tensor(rng, (256, 3), device)
     require_batches(student.make_batches(data, 64), data, 64, "make_batches(data, 64)")
+    batch_size = int(rng.integers(3, 20))
+    one_past = tensor(rng, (int(rng.integers(2, 6)) * batch_size + 1, 2), device)  # the last batch holds one sample
+    require_batches(student.make_batches(one_past, batch_size), one_past, batch_size, "make_batches(data, batch_size)")
     small = tensor(rng, (70, 2), device)
     require_batches(student.make_batches(small), small, 128, "make_batches(data)")
 

@@ -2,7 +2,7 @@
 
 import torch
 
-from grader.checks import assert_same, check
+from grader.checks import assert_same, check, working
 from grader.errors import CheckFailed
 
 from . import support
@@ -50,6 +50,18 @@ def linear_regression_hidden_weights(student, rng):
     w, b = flat_parameter(w, "w", 3), flat_parameter(b, "b", 1)[0]
     if float((w - torch.tensor(true_w, dtype=torch.float64)).abs().max()) > 0.01 or abs(float(b) - true_b) > 0.01:
         raise CheckFailed("train_linear_regression does not recover the weights of other data.")
+
+
+@check(points=1, functions="train_linear_regression", timeout=TRAINING_BUDGET)
+def linear_regression_other_epochs_and_batches(student, rng):
+    """train_linear_regression honours num_epochs, batch_size and lr"""
+    true_w, true_b = [-1.0, 2.5, 0.5], 1.0
+    features, labels = support.linear_data(rng, true_w, true_b, 600)
+    options = {"num_epochs": int(rng.integers(2, 5)), "batch_size": int(rng.choice([16, 25, 40])), "lr": 0.2}
+    record = support.watch_linear_regression(student, features, labels, options)
+    with working("train_linear_regression"):
+        support.require_recovered(record["result"], true_w, true_b, "train_linear_regression")
+    support.require_steps(record["steps"], options["num_epochs"], len(features), options["batch_size"])
 
 
 @check(points=1, functions=["softmax", "cross_entropy"])
