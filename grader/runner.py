@@ -19,7 +19,7 @@ from grader.checks import CheckSpec
 from grader.errors import CheckFailed, GraderError, GraderFault
 from grader.model import CheckResult, Curve
 from grader.sandbox.faults import StudentFault
-from grader.sandbox.protocol import TAMPERED
+from grader.sandbox.protocol import AUTOGRAD_RAN, AUTOGRAD_SKIPPED, TAMPERED
 from grader.sandbox.session import Session
 
 _OUTPUT_LINES = 30
@@ -202,13 +202,18 @@ def rule_gates(rules: dict[str, tuple[str, ...]], findings: dict[str, dict[str, 
     """
     gates = {}
     for rule, functions in rules.items():
-        problem, advice, lead = _RULE_WORDS[rule]
         for function in functions:
             static = findings.get(rule, {}).get(function, [])
             dynamic = traces.get(rule, {}).get(function, Counter())
             unseen = (hidden_traces or {}).get(rule, {}).get(function, Counter())
             if not static and not dynamic and not unseen:
                 continue
+            if TAMPERED not in dynamic and TAMPERED not in unseen and rule in _MEASURED_RULES:
+                gate = _MEASURED_RULES[rule](function, static, dynamic, unseen)  # assignment 5's rules
+                if gate is not None:
+                    gates[function] = gate
+                continue
+            problem, advice, lead = _RULE_WORDS.get(rule, _RULE_WORDS["autograd"])
             if TAMPERED in dynamic or TAMPERED in unseen:
                 message = (f"No points for {function}: while it ran, the grader's own code that watches it had been "
                            "changed. Graded code may not reach into the grader.")
@@ -232,3 +237,79 @@ def rule_gates(rules: dict[str, tuple[str, ...]], findings: dict[str, dict[str, 
 
 def _operations(counts: Counter) -> str:
     return ", ".join(f"{name.replace('numpy.', 'np.')} ({count}x)" for name, count in counts.most_common())
+
+
+# --- assignment 5: rules judged from what each call did, not from whether anything forbidden was seen ------------
+
+def _shown(static: list[dict]) -> str:
+    return "; ".join([f"`{f['code']}` at {f['where']} ({f['reason']})" for f in static[:2]] +
+                     (["..."] if len(static) > 2 else []))
+
+
+def _requires_autograd_gate(function: str, static: list[dict], dynamic: Counter, unseen: Counter) -> Gate | None:
+    """No points where a call returned without autograd deriving anything, or where the code names no autograd and
+    no call showed it running (a function that never returned is left to its checks)."""
+    skipped, ran = dynamic[AUTOGRAD_SKIPPED], dynamic[AUTOGRAD_RAN] + unseen[AUTOGRAD_RAN]
+    hidden_skipped = unseen[AUTOGRAD_SKIPPED]
+    if not skipped and not hidden_skipped and (not static or ran):
+        return None
+    problem = ("this exercise asks for the gradient from PyTorch's autograd (自动求梯度), but it comes from "
+               "somewhere else")
+    advice = ("Let autograd derive it: give the input requires_grad=True, compute the output from it, call "
+              ".backward() on the output and return the input's .grad.")
+    seen = []
+    if skipped:
+        seen.append(f"{skipped} of its {skipped + dynamic[AUTOGRAD_RAN]} calls returned without autograd running a "
+                    "backward pass")
+    elif hidden_skipped:
+        seen.append("on the hidden checks' inputs it returned without autograd running a backward pass")
+    shown = "; ".join(part for part in (_shown(static), *seen) if part)
+    staff = [f"`{f['code']}` at {f['where']} ({f['reason']})" for f in static] + seen
+    if hidden_skipped:
+        staff.append(f"{hidden_skipped} calls on hidden inputs returned without a backward pass")
+    return Gate(function, f"No points for {function}: {problem}. Found: {shown}. {advice}",
+                "Evidence: " + "; ".join(staff), f"No points for {function}: {problem}. {advice}")
+
+
+_GROWTH = 4  # calls given at least this many times more data are compared
+_LINES = 8  # ... and a count that grows by more than this and at least doubles is a loop over the data
+
+
+def _vectorised_gate(function: str, static: list[dict], dynamic: Counter, unseen: Counter) -> Gate | None:
+    """No points where the lines run grow with the data between two calls (a Python loop over it), or where
+    the reading finds a loop over the data and no two calls of different sizes say otherwise."""
+    def calls(counts: Counter) -> list[tuple[int, int]]:
+        pairs = [key.split(":") for key in counts]
+        return [(int(v), int(n)) for v, n in pairs if v.isdigit() and n.isdigit()]
+
+    def growth(measured: list[tuple[int, int]]) -> tuple[tuple[int, int], tuple[int, int]] | None:
+        apart = [(a, b) for a in measured for b in measured if b[0] >= _GROWTH * max(a[0], 1)]
+        grown = [(a, b) for a, b in apart if b[1] >= 2 * a[1] and b[1] - a[1] > _LINES]
+        return max(grown, key=lambda pair: pair[1][1] - pair[0][1]) if grown else None
+
+    seen, hidden = calls(dynamic), calls(unseen)
+    grew, hidden_grew = growth(seen), growth(seen + hidden)
+    measured = any(b[0] >= _GROWTH * max(a[0], 1) for a in seen + hidden for b in seen + hidden)
+    if not grew and not hidden_grew and (not static or measured):
+        return None
+    problem = ("it loops in Python over the data (向量化: vectorise it), but this exercise asks for whole-array "
+               "operations over all m samples at once")
+    advice = ("Replace the loop with matrix products and element-wise operations on whole arrays, such as "
+              "np.dot(w.T, X).")
+    said = []
+    if grew:
+        (small, few), (large, many) = grew
+        said.append(f"given {small} numbers it ran {few} lines of your code, given {large} it ran {many}: the work in "
+                    "Python grows with the data")
+    elif hidden_grew:
+        said.append("on the hidden checks' inputs the lines it ran grew with the data")
+    shown = "; ".join(part for part in (_shown(static), *said) if part)
+    staff = [f"`{f['code']}` at {f['where']} ({f['reason']})" for f in static] + said
+    if hidden_grew and not grew:
+        (small, few), (large, many) = hidden_grew
+        staff.append(f"given {small} numbers it ran {few} lines, given {large} it ran {many}")
+    return Gate(function, f"No points for {function}: {problem}. Found: {shown}. {advice}",
+                "Evidence: " + "; ".join(staff), f"No points for {function}: {problem}. {advice}")
+
+
+_MEASURED_RULES = {"requires_autograd": _requires_autograd_gate, "vectorised": _vectorised_gate}

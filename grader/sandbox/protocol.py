@@ -258,6 +258,9 @@ Request = CallRequest | ProbeRequest | GetRequest | SetRequest
 
 # The operation a watched call's trace names when the modules that watch it were changed by the submission.
 TAMPERED = "changes to the grader's own code that watches it"
+# What a call watched by "requires_autograd" reports, once per call that returned (assignment 5).
+AUTOGRAD_RAN = "autograd derived its result"
+AUTOGRAD_SKIPPED = "returned without autograd deriving anything"
 
 
 def analysis_message(protection: dict, findings: dict) -> dict:
