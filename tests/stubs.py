@@ -8,7 +8,7 @@ just that function with what an unfinished or evasive submission does:
 * ``returns zeros of the right shape``: runs the reference on copies of its
   arguments, then returns zeros shaped like the reference's result (arrays,
   tensors, numbers, strings, and containers of them; a network with every
-  parameter zero);
+  parameter zero), or ones where zeros are the right answer;
 * ``raises``: raises ValueError, the way a half-written function fails.
 
 Everything else in the file stays the reference, so a variant earns points
@@ -56,6 +56,35 @@ def _grader_zeros(value):
     if hasattr(value, "__iter__"):
         return [_grader_zeros(item) for item in value]
     return None
+
+
+def _grader_blank(value):
+    # Where the right answer is all zeros (initialize_with_zeros), zeros are no stub: ones of its shape are.
+    import sys as _sys
+
+    np, torch = _sys.modules.get("numpy"), _sys.modules.get("torch")
+
+    def zero(v):
+        if np is not None and isinstance(v, np.ndarray):
+            return not np.any(v)
+        if torch is not None and isinstance(v, torch.Tensor):
+            return not bool(torch.any(v))
+        if isinstance(v, (int, float)) or (np is not None and isinstance(v, np.number)):
+            return v == 0
+        if isinstance(v, (tuple, list)):
+            return all(zero(item) for item in v)
+        return False
+
+    def ones(v):
+        if np is not None and isinstance(v, np.ndarray):
+            return np.ones_like(v)
+        if isinstance(v, (int, float)) or (np is not None and isinstance(v, np.number)):
+            return type(v)(1)
+        if isinstance(v, (tuple, list)):
+            return type(v)(ones(item) for item in v)
+        return v
+
+    return ones(value) if zero(value) else _grader_zeros(value)
 '''
 
 
@@ -104,11 +133,11 @@ def variant(source: str, target: str, kind: str) -> str | None:
         original.name = hidden
         if method:
             call = (f"self_copy, args, kwargs = _grader_copies((self, args, kwargs))\n"
-                    f"return _grader_zeros(type(self).{hidden}(self_copy, *args, **kwargs))")
+                    f"return _grader_blank(type(self).{hidden}(self_copy, *args, **kwargs))")
             stub = ast.parse(f"def {stub.name}(self, *args, **kwargs):\n" + _indent(call)).body[0]
         else:
             call = (f"args, kwargs = _grader_copies((args, kwargs))\n"
-                    f"return _grader_zeros({hidden}(*args, **kwargs))")
+                    f"return _grader_blank({hidden}(*args, **kwargs))")
             stub = ast.parse(f"def {stub.name}(*args, **kwargs):\n" + _indent(call)).body[0]
         body.insert(body.index(original) + 1, stub)
         return ast.unparse(tree) + _HELPERS
