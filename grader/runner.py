@@ -19,7 +19,7 @@ from grader.checks import CheckSpec
 from grader.errors import CheckFailed, GraderError, GraderFault
 from grader.model import CheckResult, Curve
 from grader.sandbox.faults import StudentFault
-from grader.sandbox.protocol import AUTOGRAD_RAN, AUTOGRAD_SKIPPED, TAMPERED
+from grader.sandbox.protocol import AUTOGRAD_RAN, AUTOGRAD_SKIPPED, LINES_HIDDEN, TAMPERED
 from grader.sandbox.session import Session
 
 _OUTPUT_LINES = 30
@@ -242,8 +242,8 @@ def _operations(counts: Counter) -> str:
 # --- assignment 5: rules judged from what each call did, not from whether anything forbidden was seen ------------
 
 def _shown(static: list[dict]) -> str:
-    return "; ".join([f"`{f['code']}` at {f['where']} ({f['reason']})" for f in static[:2]] +
-                     (["..."] if len(static) > 2 else []))
+    more = f" (and {len(static) - 2} more)" if len(static) > 2 else ""
+    return "; ".join(f"`{f['code']}` at {f['where']} ({f['reason']})" for f in static[:2]) + more
 
 
 def _requires_autograd_gate(function: str, static: list[dict], dynamic: Counter, unseen: Counter) -> Gate | None:
@@ -287,6 +287,10 @@ def _vectorised_gate(function: str, static: list[dict], dynamic: Counter, unseen
         grown = [(a, b) for a, b in apart if b[1] >= 2 * a[1] and b[1] - a[1] > _LINES]
         return max(grown, key=lambda pair: pair[1][1] - pair[0][1]) if grown else None
 
+    if LINES_HIDDEN in dynamic or LINES_HIDDEN in unseen:
+        message = (f"No points for {function}: while it ran it switched off Python's tracing (sys.settrace), which "
+                   "hides how many lines it runs; this exercise counts them to see whether it loops over the samples.")
+        return Gate(function, message, f"Evidence: vectorised trace reports {LINES_HIDDEN}", message)
     seen, hidden = calls(dynamic), calls(unseen)
     grew, hidden_grew = growth(seen), growth(seen + hidden)
     measured = any(b[0] >= _GROWTH * max(a[0], 1) for a in seen + hidden for b in seen + hidden)

@@ -261,6 +261,8 @@ TAMPERED = "changes to the grader's own code that watches it"
 # What a call watched by "requires_autograd" reports, once per call that returned (assignment 5).
 AUTOGRAD_RAN = "autograd derived its result"
 AUTOGRAD_SKIPPED = "returned without autograd deriving anything"
+# What a call watched by "vectorised" reports when it switched off the count of its lines (sys.settrace).
+LINES_HIDDEN = "switched off the count of the lines it runs"
 
 
 def analysis_message(protection: dict, findings: dict) -> dict:

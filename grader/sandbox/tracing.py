@@ -269,7 +269,12 @@ class autograd_watch:
 
     The saved-tensors hook that sees autograd graphs being built works in the
     calling thread only; the wrapped entry points and engine see every thread.
+    graphs=False leaves that hook out: where autograd is required, only whether it
+    derived something matters, and torch.func refuses to run under such a hook.
     """
+
+    def __init__(self, graphs: bool = True) -> None:
+        self.graphs = graphs
 
     def __enter__(self) -> Recorder:
         global _watched, _current_watch
@@ -283,7 +288,7 @@ class autograd_watch:
         return self.recorder
 
     def hook_graphs(self) -> None:
-        if self._hooks is None:
+        if self._hooks is None and self.graphs:
             self._hooks = sys.modules["torch"].autograd.graph.saved_tensors_hooks(self._pack, _unpack)
             self._hooks.__enter__()
 
@@ -363,8 +368,8 @@ def watching(rules: list[str], files: frozenset[str] = frozenset()) -> Iterator[
         if "loops" in rules:
             recorders["loops"] = stack.enter_context(tracing())
         autograd = [rule for rule in ("autograd", "requires_autograd") if rule in rules]
-        if autograd:
-            watch = stack.enter_context(autograd_watch())  # one watch serves both readings of it
+        if autograd:  # one watch serves both readings of it
+            watch = stack.enter_context(autograd_watch(graphs="autograd" in rules))
             recorders.update({rule: watch for rule in autograd})
         if "vectorised" in rules:
             recorders["vectorised"] = stack.enter_context(line_count(files))

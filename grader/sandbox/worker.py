@@ -316,7 +316,7 @@ def _observed(rule: str, recorder: Any, args: list, kwargs: dict) -> dict[str, i
         return {protocol.AUTOGRAD_RAN if tracing.ran_autograd(recorder) else protocol.AUTOGRAD_SKIPPED: 1}
     if rule == "vectorised":
         if not recorder.intact:
-            return {protocol.TAMPERED: 1}
+            return {protocol.LINES_HIDDEN: 1}
         return {f"{_values(args) + _values(list(kwargs.values()))}:{recorder.lines}": 1}
     return dict(recorder.operations)
 
