@@ -105,3 +105,39 @@ def test_what_hidden_calls_did_is_told_to_staff_only():
     gate = gates["add"]
     assert "317" not in gate.message and "317" not in gate.brief and "np.add (317x)" in gate.details
     assert "hidden checks' inputs" in gate.message
+
+
+# --- assignment 5's rules: judged from what each call did ---------------------------------------
+
+def test_requires_autograd_gates_a_call_that_returned_without_it_and_spares_an_unproven_reading():
+    from grader.sandbox.protocol import AUTOGRAD_RAN, AUTOGRAD_SKIPPED
+
+    absent = [{"code": "def f(x):", "where": "line 3", "reason": "neither it nor a helper it calls uses autograd"}]
+    gates = rule_gates({"requires_autograd": ("f",)}, {},
+                       {"requires_autograd": {"f": Counter({AUTOGRAD_SKIPPED: 2, AUTOGRAD_RAN: 1})}})
+    assert "2 of its 3 calls returned without autograd running a backward pass" in gates["f"].message
+    assert rule_gates({"requires_autograd": ("f",)}, {"requires_autograd": {"f": absent}}, {})["f"].message.startswith(
+        "No points for f: this exercise asks for the gradient from PyTorch's autograd")
+    # autograd seen running in every call outweighs a reading that found none (a route it does not follow)
+    assert rule_gates({"requires_autograd": ("f",)}, {"requires_autograd": {"f": absent}},
+                      {"requires_autograd": {"f": Counter({AUTOGRAD_RAN: 4})}}) == {}
+    hidden = rule_gates({"requires_autograd": ("f",)}, {}, {},
+                        {"requires_autograd": {"f": Counter({AUTOGRAD_SKIPPED: 1})}})
+    assert "hidden" not in hidden["f"].brief and "on hidden inputs" in hidden["f"].details
+
+
+def test_vectorised_gates_lines_that_grow_with_the_data_and_lets_measurement_clear_the_reading():
+    from grader.sandbox.protocol import LINES_HIDDEN
+
+    rules = {"vectorised": ("propagate",)}
+    loop = [{"code": "range(n)", "where": "line 5", "reason": "loops over `range(n)` in Python"}]
+    grows = rule_gates(rules, {}, {"vectorised": {"propagate": Counter({"43:47": 1, "403:807": 1})}})
+    assert "given 43 numbers it ran 47 lines of your code, given 403 it ran 807" in grows["propagate"].message
+    flat = Counter({"43:12": 2, "403:12": 1})
+    assert rule_gates(rules, {"vectorised": {"propagate": loop}}, {"vectorised": {"propagate": flat}}) == {}
+    assert rule_gates(rules, {}, {"vectorised": {"propagate": Counter({"43:12": 1, "403:19": 1})}}) == {}  # a branch
+    # one size only: the reading's loop stands
+    assert "range(n)" in rule_gates(rules, {"vectorised": {"propagate": loop}},
+                                    {"vectorised": {"propagate": Counter({"43:47": 3})}})["propagate"].message
+    hiding = rule_gates(rules, {}, {"vectorised": {"propagate": Counter({LINES_HIDDEN: 1})}})
+    assert "switched off Python's tracing (sys.settrace)" in hiding["propagate"].message

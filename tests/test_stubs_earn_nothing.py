@@ -56,5 +56,6 @@ def test_a_stub_earns_nothing_for_its_function(servers, tmp_path, name, target, 
     earned = [(r.name, r.score, r.message) for r in report.results if r.score > 0]
     assert not earned, f"{kind} earned points for {function}: {earned}"
     # A rule may add its own word (a stub of a gradient is not autograd's), but the check must have failed too.
-    gated = [r.name for r in report.results if r.message.startswith("No points for") and "Besides that:" not in r.message]
+    gated = [r.name for r in report.results
+             if r.message.startswith("No points for") and "Besides that:" not in r.message]
     assert not gated, f"a rule, not the checks, took the points of {gated}"

@@ -204,7 +204,7 @@ def propagate_at_two_sizes(student, rng):
                                   what=f"propagate(w, b, X, Y) with n_x = 3, m = {m}")
 
 
-TIMED_FEATURES, TIMED_SAMPLES, TIMED_ROUNDS, TIMED_BUDGET = 20, 100_000, 5, 4.0
+TIMED_FEATURES, TIMED_SAMPLES, TIMED_ROUNDS, TIMED_BUDGET = 20, 100_000, 5, 1.0  # budget: seconds of the student's runs
 SPEED_FACTOR = 10.0  # how many times longer than the same work with whole arrays propagate may take
 
 
