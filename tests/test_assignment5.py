@@ -199,3 +199,14 @@ def test_the_reference_agrees_with_pytorch_and_the_breast_cancer_split_is_fair(a
     found = reference.model(X_train, Y_train, X_test, Y_test)
     np.testing.assert_allclose(found["w"], grader["w"], rtol=1e-9)
     assert support.accuracy(found["Y_prediction_test"], Y_test) >= support.CANCER_ACCURACY
+
+
+def test_grade_check_finds_assignment5_sound():
+    """What the issue asks of every assignment, run as the author runs it: reference full marks under three seeds,
+    template and stubs 0, every mutant killed or marked equivalent with a reason, hidden checks on every function."""
+    from grader.authoring.soundness import Options, check
+
+    verdict = check(COURSE, "assignment5", Options(jobs=2))
+    assert verdict.sound, [(p.step, p.text) for p in verdict.problems]
+    total = verdict.total()
+    assert total.survived == 0 and total.killed + total.equivalent == total.made >= 90 and total.equivalent == 3

@@ -13,9 +13,11 @@ downloaded while grading, and importing sklearn would cost more than the check).
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import importlib.util
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -75,8 +77,35 @@ def _one_thread() -> Iterator[None]:
         torch.set_num_threads(threads)
 
 
+_DESCENTS: collections.OrderedDict[tuple, dict] = collections.OrderedDict()
+_REMEMBERING = threading.Lock()
+
+
 def descent(w: np.ndarray, b: float, X: np.ndarray, Y: np.ndarray, iterations: int, rate: float) -> dict:
-    """Gradient descent as the exercise asks: w, b after it, the gradients of its last step, the cost every 100."""
+    """Gradient descent as the exercise asks: w, b after it, the gradients of its last step, the cost every 100.
+
+    Remembered for the same inputs (the last 32), read-only: grade check grades dozens of versions of a
+    solution with one seed, and each would otherwise repeat the same 2000 steps.
+    """
+    key = tuple(np.ascontiguousarray(a, dtype=float).tobytes() + str(np.shape(a)).encode() for a in (w, b, X, Y))
+    key += (int(iterations), float(rate))
+    with _REMEMBERING:  # grade check grades versions side by side on threads
+        found = _DESCENTS.get(key)
+        if found is not None:
+            _DESCENTS.move_to_end(key)
+    if found is None:
+        found = _descent(w, b, X, Y, iterations, rate)
+        for value in found.values():
+            if isinstance(value, np.ndarray):
+                value.setflags(write=False)
+        with _REMEMBERING:
+            _DESCENTS[key] = found
+            if len(_DESCENTS) > 32:
+                _DESCENTS.popitem(last=False)
+    return dict(found, costs=list(found["costs"]))
+
+
+def _descent(w: np.ndarray, b: float, X: np.ndarray, Y: np.ndarray, iterations: int, rate: float) -> dict:
     tw = torch.tensor(w, dtype=torch.float64, requires_grad=True)
     tb = torch.tensor(float(b), dtype=torch.float64, requires_grad=True)
     tX, tY = torch.from_numpy(X), torch.from_numpy(Y)
@@ -96,7 +125,7 @@ def descent(w: np.ndarray, b: float, X: np.ndarray, Y: np.ndarray, iterations: i
 
 def predictions(w: np.ndarray, b: float, X: np.ndarray) -> np.ndarray:
     """1.0 where σ(wᵀX + b) > 0.5, else 0.0, from torch.sigmoid in float64."""
-    z = torch.from_numpy(np.asarray(w, dtype=float)).T @ torch.from_numpy(X) + float(b)
+    z = torch.tensor(np.asarray(w, dtype=float)).T @ torch.tensor(X) + float(b)  # copies: w may be read-only
     return (torch.sigmoid(z) > 0.5).double().numpy()
 
 
