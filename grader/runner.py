@@ -19,7 +19,7 @@ from grader.checks import CheckSpec
 from grader.errors import CheckFailed, GraderError, GraderFault
 from grader.model import CheckResult, Curve
 from grader.sandbox.faults import StudentFault
-from grader.sandbox.protocol import AUTOGRAD_RAN, AUTOGRAD_SKIPPED, LINES_HIDDEN, TAMPERED
+from grader.sandbox.protocol import AUTOGRAD_RAN, AUTOGRAD_SKIPPED, LINES_HIDDEN, TAMPERED, TRACING_REASON
 from grader.sandbox.session import Session
 
 _OUTPUT_LINES = 30
@@ -287,10 +287,13 @@ def _vectorised_gate(function: str, static: list[dict], dynamic: Counter, unseen
         grown = [(a, b) for a, b in apart if b[1] >= 2 * a[1] and b[1] - a[1] > _LINES]
         return max(grown, key=lambda pair: pair[1][1] - pair[0][1]) if grown else None
 
-    if LINES_HIDDEN in dynamic or LINES_HIDDEN in unseen:
-        message = (f"No points for {function}: while it ran it switched off Python's tracing (sys.settrace), which "
-                   "hides how many lines it runs; this exercise counts them to see whether it loops over the samples.")
-        return Gate(function, message, f"Evidence: vectorised trace reports {LINES_HIDDEN}", message)
+    if LINES_HIDDEN in dynamic or LINES_HIDDEN in unseen or any(f["reason"] == TRACING_REASON for f in static):
+        message = (f"No points for {function}: it reaches Python's tracing (sys.settrace), which hides how many lines "
+                   "it runs; this exercise counts them to see whether it loops over the samples.")
+        return Gate(function, message, "Evidence: " + "; ".join(
+            [f"`{f['code']}` at {f['where']} ({f['reason']})" for f in static if f["reason"] == TRACING_REASON] +
+            ([f"vectorised trace reports {LINES_HIDDEN}"] if LINES_HIDDEN in dynamic or LINES_HIDDEN in unseen
+             else [])), message)
     seen, hidden = calls(dynamic), calls(unseen)
     grew, hidden_grew = growth(seen), growth(seen + hidden)
     measured = any(b[0] >= _GROWTH * max(a[0], 1) for a in seen + hidden for b in seen + hidden)

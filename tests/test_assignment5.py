@@ -149,7 +149,8 @@ def test_loops_in_disguise_and_a_switched_off_count_earn_nothing(grade5):
     assert "a comprehension loops over `range(m)` in Python" in results["propagate_at_two_sizes"].message
     assert "calls numpy.vectorize, which runs Python once per element" in results["predict_values"].message
     hiding = grade5(HERE / "stops_the_line_count.py", only=("propagate",))
-    assert all(r.score == 0 and "switched off Python's tracing (sys.settrace)" in r.message for r in hiding.results)
+    assert all(r.score == 0 and "it reaches Python's tracing (sys.settrace)" in r.message for r in hiding.results)
+    assert "`sys.settrace` at line 53" in by_name(hiding)["propagate_other_shapes"].details
 
 
 def test_gradients_autograd_did_not_compute_earn_nothing_however_right(grade5):

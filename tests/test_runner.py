@@ -127,7 +127,7 @@ def test_requires_autograd_gates_a_call_that_returned_without_it_and_spares_an_u
 
 
 def test_vectorised_gates_lines_that_grow_with_the_data_and_lets_measurement_clear_the_reading():
-    from grader.sandbox.protocol import LINES_HIDDEN
+    from grader.sandbox.protocol import LINES_HIDDEN, TRACING_REASON
 
     rules = {"vectorised": ("propagate",)}
     loop = [{"code": "range(n)", "where": "line 5", "reason": "loops over `range(n)` in Python"}]
@@ -140,4 +140,7 @@ def test_vectorised_gates_lines_that_grow_with_the_data_and_lets_measurement_cle
     assert "range(n)" in rule_gates(rules, {"vectorised": {"propagate": loop}},
                                     {"vectorised": {"propagate": Counter({"43:47": 3})}})["propagate"].message
     hiding = rule_gates(rules, {}, {"vectorised": {"propagate": Counter({LINES_HIDDEN: 1})}})
-    assert "switched off Python's tracing (sys.settrace)" in hiding["propagate"].message
+    assert "it reaches Python's tracing (sys.settrace)" in hiding["propagate"].message
+    reaching = [{"code": "sys.gettrace", "where": "line 4", "reason": TRACING_REASON}]
+    assert "it reaches Python's tracing" in rule_gates(rules, {"vectorised": {"propagate": reaching}},
+                                                     {"vectorised": {"propagate": flat}})["propagate"].message

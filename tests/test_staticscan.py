@@ -212,3 +212,19 @@ def test_vectorised_finds_loops_over_the_data_and_spares_fixed_ones():
         ("looped", "range(m)"), ("comprehension", "X.T"),
         ("disguised", "np.vectorize(lambda a: float(a > 0))"), ("disguised", "map(float, X[0])"),
         ("waits", "i < X.shape[1]")}
+
+
+def test_vectorised_names_code_that_reaches_the_tracing_that_counts_its_lines():
+    source = """
+    import sys
+    from sys import settrace
+    def hides(w, X):
+        sys.gettrace().__self__.lines = 0
+        return w.T @ X
+    def switches(w, X):
+        settrace(None)
+        return w.T @ X
+    """
+    found = findings(source, ("hides", "switches"), rule="vectorised")
+    assert {(f, code) for f, code, reason in found if "Python's tracing" in reason} == {
+        ("hides", "sys.gettrace"), ("switches", "settrace")}

@@ -263,6 +263,8 @@ AUTOGRAD_RAN = "autograd derived its result"
 AUTOGRAD_SKIPPED = "returned without autograd deriving anything"
 # What a call watched by "vectorised" reports when it switched off the count of its lines (sys.settrace).
 LINES_HIDDEN = "switched off the count of the lines it runs"
+# The reason the static reading gives where a function under "vectorised" reaches Python's tracing (sys.settrace).
+TRACING_REASON = "reaches Python's tracing, with which the grader counts the lines it runs"
 
 
 def analysis_message(protection: dict, findings: dict) -> dict:

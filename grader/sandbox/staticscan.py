@@ -44,6 +44,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
+from grader.sandbox.protocol import TRACING_REASON
+
 # NumPy functions that create, copy or reshape arrays, or describe them;
 # passing a whole array to them is not arithmetic.
 _ALLOWED_NUMPY = frozenset({
@@ -560,6 +562,8 @@ class _AutogradVisitor(_Visitor):
 # NumPy functions and builtins that call a Python function once per element or row: a loop by another name.
 _PER_ELEMENT = frozenset({"vectorize", "frompyfunc", "apply_along_axis", "apply_over_axes", "fromiter", "fromfunction"})
 _BUILTIN_LOOPS = frozenset({"map", "filter"})
+# Python's tracing, through which the grader counts the lines a call runs: code that reaches it can hide them.
+_TRACING = frozenset({"settrace", "gettrace", "setprofile", "getprofile"})
 
 
 class _DataLoopVisitor(_Visitor):
@@ -606,7 +610,10 @@ class _DataLoopVisitor(_Visitor):
         return any(isinstance(n, ast.Name) and n.id in self.data for n in ast.walk(node))
 
     def visit(self, node: ast.AST) -> None:
-        if isinstance(node, (ast.For, ast.AsyncFor)) and self.mentions_data(node.iter):
+        if isinstance(node, ast.Attribute) and node.attr in _TRACING or (isinstance(node, ast.Name)
+                                                                          and node.id in _TRACING):
+            self.add(node, TRACING_REASON)
+        elif isinstance(node, (ast.For, ast.AsyncFor)) and self.mentions_data(node.iter):
             self.add(node.iter, f"loops over `{self.text(node.iter)}` in Python")
         elif isinstance(node, ast.comprehension) and self.mentions_data(node.iter):
             self.add(node.iter, f"a comprehension loops over `{self.text(node.iter)}` in Python")
