@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ASSIGNMENTS = ("assignment1", "assignment2", "assignment3", "assignment4")
+ASSIGNMENTS = ("assignment1", "assignment2", "assignment3", "assignment4", "assignment5")
 
 
 def timed(command: list[str]) -> float:

@@ -33,8 +33,13 @@ from grader.errors import SpecError, UsageError
 from grader.sandbox.session import Limits
 
 COURSE_ENV = "GRADER_COURSE"
-_KEYS = {"title", "functions", "loops_only", "no_autograd", "seed", "preload", "limits", "threads", "hidden",
-         "probes", "public_only", "equivalent_mutants"}
+_KEYS = {"title", "functions", "loops_only", "no_autograd", "requires_autograd", "vectorised", "seed", "preload",
+         "limits", "threads", "hidden", "probes", "public_only", "equivalent_mutants"}
+# Each rule setting, the rule it declares (the name the sandbox watches for), and settings it cannot share a function
+# with: a function cannot be asked both to use autograd and to avoid it, or to loop and to avoid loops.
+_RULE_SETTINGS = {"loops_only": "loops", "no_autograd": "autograd", "requires_autograd": "requires_autograd",
+                  "vectorised": "vectorised"}
+_CONTRADICTIONS = (("no_autograd", "requires_autograd"), ("loops_only", "vectorised"))
 _PRELOADABLE = {"numpy", "torch"}
 
 
@@ -57,11 +62,13 @@ class Assignment:
     public_only: tuple[tuple[str, str], ...] = ()  # functions checked on public inputs only, on purpose: (name, why)
     equivalent_mutants: tuple[tuple[str, str], ...] = ()  # (mutant id, why it cannot be told apart)
     functions_listed: bool = True  # False: functions were read from the template, not assignment.yaml
+    requires_autograd: tuple[str, ...] = ()  # functions whose gradient must come from PyTorch's autograd
+    vectorised: tuple[str, ...] = ()  # functions that may not loop in Python over the data they are given
 
     @property
     def rules(self) -> dict[str, tuple[str, ...]]:
-        """Each rule ("loops", "autograd") and the functions it applies to."""
-        named = {"loops": self.loops_only, "autograd": self.no_autograd}
+        """Each rule ("loops", "autograd", "requires_autograd", "vectorised") and the functions it applies to."""
+        named = {rule: getattr(self, key) for key, rule in _RULE_SETTINGS.items()}
         return {rule: functions for rule, functions in named.items() if functions}
 
     @property
@@ -199,13 +206,16 @@ def load_assignment(course: Path, name: str) -> Assignment:
                         f"known: {', '.join(sorted(_KEYS))}")
     listed = "functions" in config
     functions = _names(config, "functions", config_path, required=True) if listed else template_functions(folder)
-    loops_only = _names(config, "loops_only", config_path)
-    no_autograd = _names(config, "no_autograd", config_path)
+    ruled = {key: _names(config, key, config_path) for key in _RULE_SETTINGS}
     public_only = _public_only(config.get("public_only", {}), functions, config_path)
-    for key, names in (("loops_only", loops_only), ("no_autograd", no_autograd)):
+    for key, names in ruled.items():
         stray = [f for f in names if f not in functions]
         if stray:
             raise SpecError(f"{config_path}: {key} names {', '.join(stray)}, which functions does not list")
+    for one, other in _CONTRADICTIONS:
+        both = [f for f in ruled[one] if f in ruled[other]]
+        if both:
+            raise SpecError(f"{config_path}: {', '.join(both)} cannot be under both {one} and {other}")
     preload = _names(config, "preload", config_path) or ("numpy",)
     if not all(name.split(".")[0] in _PRELOADABLE for name in preload):
         raise SpecError(f"{config_path}: preload may name {', '.join(sorted(_PRELOADABLE))} and their submodules only")
@@ -225,8 +235,8 @@ def load_assignment(course: Path, name: str) -> Assignment:
         folder=folder,
         reference=reference if reference.is_dir() else None,
         functions=functions,
-        loops_only=loops_only,
-        no_autograd=no_autograd,
+        loops_only=ruled["loops_only"],
+        no_autograd=ruled["no_autograd"],
         seed=seed,
         preload=preload,
         limits=_limits(config.get("limits", {}), config_path),
@@ -236,6 +246,8 @@ def load_assignment(course: Path, name: str) -> Assignment:
         public_only=public_only,
         equivalent_mutants=_equivalent(config.get("equivalent_mutants", {}), config_path),
         functions_listed=listed,
+        requires_autograd=ruled["requires_autograd"],
+        vectorised=ruled["vectorised"],
     )
 
 

@@ -19,7 +19,14 @@ from grader.checks import CheckSpec
 from grader.errors import CheckFailed, GraderError, GraderFault
 from grader.model import CheckResult, Curve
 from grader.sandbox.faults import StudentFault
-from grader.sandbox.protocol import TAMPERED
+from grader.sandbox.protocol import (
+    AUTOGRAD_RAN,
+    AUTOGRAD_SKIPPED,
+    ESCAPE_REASON_END,
+    LINES_HIDDEN,
+    TAMPERED,
+    TRACING_REASON,
+)
 from grader.sandbox.session import Session
 
 _OUTPUT_LINES = 30
@@ -124,6 +131,10 @@ def capture(spec: CheckSpec, fixtures: dict[str, Callable[[], Any]], session: Se
     return Outcome(failure, fault, seconds, output, total, tuple(evidence.curves))
 
 
+# Between a rule's words and the check's own, where the check failed as well: what the check found still shows.
+BESIDES = " Besides that: "
+
+
 def classify(spec: CheckSpec, outcome: Outcome, gates: dict[str, Gate]) -> CheckResult:
     visible = spec.visibility == "visible"
     details = ""
@@ -150,7 +161,7 @@ def classify(spec: CheckSpec, outcome: Outcome, gates: dict[str, Gate]) -> Check
         if status == "passed":
             status, message = "failed", said
         else:
-            message = f"{said} Besides that: {message}"
+            message = f"{said}{BESIDES}{message}"
         details = f"{details}\n{gate.details}".strip()
     return CheckResult(
         name=spec.name,
@@ -207,13 +218,23 @@ def rule_gates(rules: dict[str, tuple[str, ...]], findings: dict[str, dict[str, 
     """
     gates = {}
     for rule, functions in rules.items():
-        problem, advice, lead = _RULE_WORDS[rule]
         for function in functions:
             static = findings.get(rule, {}).get(function, [])
             dynamic = traces.get(rule, {}).get(function, Counter())
             unseen = (hidden_traces or {}).get(rule, {}).get(function, Counter())
             if not static and not dynamic and not unseen:
                 continue
+            reaching = [f for f in static if str(f.get("reason", "")).endswith(ESCAPE_REASON_END)]
+            if TAMPERED not in dynamic and TAMPERED not in unseen and rule in _MEASURED_RULES:
+                # assignment 5's rules; code that reaches past its work is not cleared by what was measured
+                # (the count of lines switched off has words of its own, which say more)
+                counted = rule == "vectorised" and any(f["reason"] == TRACING_REASON for f in static)
+                gate = (_reaching_gate(function, reaching) if reaching and not counted
+                        else _MEASURED_RULES[rule](function, static, dynamic, unseen))
+                if gate is not None:
+                    gates[function] = gate
+                continue
+            problem, advice, lead = _RULE_WORDS.get(rule, _RULE_WORDS["autograd"])
             if TAMPERED in dynamic or TAMPERED in unseen:
                 message = (f"No points for {function}: while it ran, the grader's own code that watches it had been "
                            "changed. Graded code may not reach into the grader.")
@@ -241,3 +262,104 @@ def rule_gates(rules: dict[str, tuple[str, ...]], findings: dict[str, dict[str, 
 
 def _operations(counts: Counter) -> str:
     return ", ".join(f"{name.replace('numpy.', 'np.')} ({count}x)" for name, count in counts.most_common())
+
+
+# --- assignment 5: rules judged from what each call did, not from whether anything forbidden was seen ------------
+
+def _shown(static: list[dict]) -> str:
+    more = f" (and {len(static) - 2} more)" if len(static) > 2 else ""
+    return "; ".join(f"`{f['code']}` at {f['where']} ({f['reason']})" for f in static[:2]) + more
+
+
+def _reaching_gate(function: str, reaching: list[dict]) -> Gate:
+    """Code that reaches past its own work could forge what assignment 5's rules measure: no points."""
+    brief = (f"No points for {function}: the file reaches past its own work, so what this exercise watches while "
+             "it runs cannot be trusted. Remove that code: graded code may only compute.")
+    return Gate(function, f"{brief} Found: {_shown(reaching)}.",
+                "Evidence: " + "; ".join(f"`{f['code']}` at {f['where']} ({f['reason']})" for f in reaching), brief)
+
+
+def _hidden_only(function: str, problem: str, advice: str, staff: list[str]) -> Gate:
+    """Broken on hidden inputs alone: only the hidden checks lose their points, and the student is told no more."""
+    brief = f"No points for {function} on hidden checks: {problem}. {advice}"
+    return Gate(function, brief, "Evidence: " + "; ".join(staff), brief, hidden_only=True)
+
+
+def _requires_autograd_gate(function: str, static: list[dict], dynamic: Counter, unseen: Counter) -> Gate | None:
+    """No points where a call returned without autograd deriving anything, or where the code names no autograd and
+    no call showed it running (a function that never returned is left to its checks)."""
+    skipped, ran = dynamic[AUTOGRAD_SKIPPED], dynamic[AUTOGRAD_RAN] + unseen[AUTOGRAD_RAN]
+    hidden_skipped = unseen[AUTOGRAD_SKIPPED]
+    if not skipped and not hidden_skipped and (not static or ran):
+        return None
+    problem = ("this exercise asks for the gradient from PyTorch's autograd (自动求梯度), but it comes from "
+               "somewhere else")
+    advice = ("Let autograd derive it: give the input requires_grad=True, compute the output from it, call "
+              ".backward() on the output and return the input's .grad.")
+    if hidden_skipped and not skipped and not static:
+        return _hidden_only(function, problem, advice,
+                            [f"{hidden_skipped} calls on hidden inputs returned without a backward pass"])
+    seen = []
+    if skipped:
+        seen.append(f"{skipped} of its {skipped + dynamic[AUTOGRAD_RAN]} calls returned without autograd running a "
+                    "backward pass")
+    shown = "; ".join(part for part in (_shown(static), *seen) if part)
+    staff = [f"`{f['code']}` at {f['where']} ({f['reason']})" for f in static] + seen
+    if hidden_skipped:
+        staff.append(f"{hidden_skipped} calls on hidden inputs returned without a backward pass")
+    return Gate(function, f"No points for {function}: {problem}. Found: {shown}. {advice}",
+                "Evidence: " + "; ".join(staff), f"No points for {function}: {problem}. {advice}")
+
+
+_GROWTH = 4  # calls given at least this many times more data are compared
+_LINES = 8  # ... and a count that grows by more than this and at least doubles is a loop over the data
+
+
+def _vectorised_gate(function: str, static: list[dict], dynamic: Counter, unseen: Counter) -> Gate | None:
+    """No points where the lines run grow with the data between two calls (a Python loop over it), or where
+    the reading finds a loop over the data and no two calls of different sizes say otherwise."""
+    def calls(counts: Counter) -> list[tuple[int, int]]:
+        pairs = [key.split(":") for key in counts]
+        return [(int(v), int(n)) for v, n in pairs if v.isdigit() and n.isdigit()]
+
+    def growth(measured: list[tuple[int, int]]) -> tuple[tuple[int, int], tuple[int, int]] | None:
+        apart = [(a, b) for a in measured for b in measured if b[0] >= _GROWTH * max(a[0], 1)]
+        grown = [(a, b) for a, b in apart if b[1] >= 2 * a[1] and b[1] - a[1] > _LINES]
+        return max(grown, key=lambda pair: pair[1][1] - pair[0][1]) if grown else None
+
+    if LINES_HIDDEN in dynamic or LINES_HIDDEN in unseen or any(f["reason"] == TRACING_REASON for f in static):
+        message = (f"No points for {function}: it reaches Python's tracing (sys.settrace), which hides how many lines "
+                   "it runs; this exercise counts them to see whether it loops over the samples.")
+        return Gate(function, message, "Evidence: " + "; ".join(
+            [f"`{f['code']}` at {f['where']} ({f['reason']})" for f in static if f["reason"] == TRACING_REASON] +
+            ([f"vectorised trace reports {LINES_HIDDEN}"] if LINES_HIDDEN in dynamic or LINES_HIDDEN in unseen
+             else [])), message)
+    seen, hidden = calls(dynamic), calls(unseen)
+    grew, hidden_grew = growth(seen), growth(seen + hidden)
+    measured = any(b[0] >= _GROWTH * max(a[0], 1) for a in seen + hidden for b in seen + hidden)
+    if not grew and not hidden_grew and (not static or measured):
+        return None
+    problem = ("it loops in Python over the data (向量化: vectorise it), but this exercise asks for whole-array "
+               "operations over all m samples at once")
+    advice = ("Replace the loop with matrix products and element-wise operations on whole arrays, such as "
+              "np.dot(w.T, X).")
+    if hidden_grew and not grew and not static:
+        (small, few), (large, many) = hidden_grew
+        return _hidden_only(function, problem, advice,
+                            [f"on hidden inputs: given {small} numbers it ran {few} lines, "
+                             f"given {large} it ran {many}"])
+    said = []
+    if grew:
+        (small, few), (large, many) = grew
+        said.append(f"given {small} numbers it ran {few} lines of your code, given {large} it ran {many}: the work in "
+                    "Python grows with the data")
+    shown = "; ".join(part for part in (_shown(static), *said) if part)
+    staff = [f"`{f['code']}` at {f['where']} ({f['reason']})" for f in static] + said
+    if hidden_grew and not grew:
+        (small, few), (large, many) = hidden_grew
+        staff.append(f"given {small} numbers it ran {few} lines, given {large} it ran {many}")
+    return Gate(function, f"No points for {function}: {problem}. Found: {shown}. {advice}",
+                "Evidence: " + "; ".join(staff), f"No points for {function}: {problem}. {advice}")
+
+
+_MEASURED_RULES = {"requires_autograd": _requires_autograd_gate, "vectorised": _vectorised_gate}

@@ -341,6 +341,18 @@ def test_settings_problems_readme_twin_and_hidden_coverage(course):
     assert not verdict.sound and "settings" in render.text(verdict)
 
 
+def test_a_template_importing_torch_without_preloading_it_gets_a_note(course):
+    from grader.authoring import layout
+
+    folder = course / "assignments" / "hw"
+    assert "requires_autograd, vectorised" in (folder / "assignment.yaml").read_text()  # the rules are named
+    template = folder / "hw.py"
+    template.write_text(template.read_text().replace("import numpy as np", "import numpy as np\nimport torch"))
+    assignment = load_assignment(course, "hw")
+    found = layout.inspect(assignment, assignment.checks(), (course / "reference" / "hw" / "solution.py").read_text())
+    assert any("imports torch, which" in n and "add it to preload:" in n for n in found.notes), found.notes
+
+
 def test_grade_new_refuses_what_exists_and_names_that_are_not_python(course, capsys):
     assert main(["new", "hw", "--course", str(course)]) == 2
     assert "already exists" in capsys.readouterr().err

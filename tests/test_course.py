@@ -151,3 +151,21 @@ def test_notebook_twin_is_generated_from_the_template(name):
     expected = notebooks.render((folder / f"{name}.py").read_text(encoding="utf-8"))
     assert (folder / f"{name}.ipynb").read_text(encoding="utf-8") == expected, (
         f"run: grade make-notebook assignments/{name}/{name}.py")
+
+
+@pytest.mark.parametrize("yaml_text, words", [
+    ("functions: [f]\nrequires_autograd: [g]\n", "requires_autograd names g, which functions does not list"),
+    ("functions: [f]\nvectorised: f\n", "vectorised must be a list of names"),
+    ("functions: [f, g]\nno_autograd: [f]\nrequires_autograd: [f, g]\n",
+     "f cannot be under both no_autograd and requires_autograd"),
+    ("functions: [f]\nloops_only: [f]\nvectorised: [f]\n", "f cannot be under both loops_only and vectorised"),
+])
+def test_rules_that_require_are_validated_on_load(tmp_path, yaml_text, words):
+    with pytest.raises(SpecError, match=re.escape(words)):
+        load_assignment(make_course(tmp_path, yaml_text), "hw")
+
+
+def test_each_rule_setting_names_the_rule_it_declares(tmp_path):
+    hw = load_assignment(make_course(tmp_path, "functions: [f, g, h]\nrequires_autograd: [f]\nvectorised: [g, h]\n"),
+                         "hw")
+    assert hw.rules == {"requires_autograd": ("f",), "vectorised": ("g", "h")}

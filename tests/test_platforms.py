@@ -77,11 +77,11 @@ def release(tmp_path_factory):
     return out
 
 
-def student_checkout(release: Path, target: Path, submission: Path) -> Path:
+def student_checkout(release: Path, target: Path, submission: Path, assignment: str = "assignment2") -> Path:
     """A student's repository made from the release, with their work in the template's place."""
     shutil.copytree(release, target)
-    shutil.copy(submission, target / "assignments" / "assignment2" / "assignment2.py")
-    os.utime(target / "assignments" / "assignment2" / "assignment2.py", (0, 0))  # older than the notebook
+    shutil.copy(submission, target / "assignments" / assignment / f"{assignment}.py")
+    os.utime(target / "assignments" / assignment / f"{assignment}.py", (0, 0))  # older than the notebook
     return target
 
 
@@ -101,7 +101,7 @@ def _reference_bodies(name: str) -> list[str]:
     return bodies
 
 
-@pytest.mark.parametrize("name", ["assignment1", "assignment2", "assignment3", "assignment4"])
+@pytest.mark.parametrize("name", ["assignment1", "assignment2", "assignment3", "assignment4", "assignment5"])
 def test_a_release_holds_nothing_from_reference(name, tmp_path):
     out = tmp_path / name
     files = build_release(COURSE, name, out)
@@ -183,7 +183,7 @@ def autograder_zip(tmp_path_factory):
     return out
 
 
-def gradescope_root(autograder_zip: Path, root: Path, submission: Path | None) -> Path:
+def gradescope_root(autograder_zip: Path, root: Path, submission: Path | None, name: str = "assignment2.py") -> Path:
     """A folder laid out like /autograder: source/ unpacked from the zip, submission/ from the student."""
     with zipfile.ZipFile(autograder_zip) as archive:
         archive.extractall(root / "source")
@@ -191,7 +191,7 @@ def gradescope_root(autograder_zip: Path, root: Path, submission: Path | None) -
             os.chmod(root / "source" / info.filename, (info.external_attr >> 16) & 0o777)
     (root / "submission").mkdir()
     if submission is not None:
-        shutil.copy(submission, root / "submission" / "assignment2.py")
+        shutil.copy(submission, root / "submission" / name)
     return root
 
 
@@ -472,6 +472,41 @@ def test_every_platform_gives_the_same_score(reference_report, gradescope_run, c
 
 def reference_report_title() -> str:
     return load_assignment(COURSE, "assignment2").title
+
+
+def test_assignment5_takes_the_gradescope_and_classroom50_paths_with_grades_score(tmp_path, torch_server):
+    """Assignment 5 preloads PyTorch, drives probes and gates functions by rules that require something (autograd,
+    vectorised code); a submission that loses Part A's points to a rule, on public and hidden checks, scores the same
+    on Gradescope and Classroom 50 as in grade."""
+    part_a = (FIXTURES / "assignment5" / "closed_form_gradients.py").read_text().split("# --- Part B ---")[0]
+    submission = tmp_path / "assignment5.py"  # Part B unfinished: the platforms' own costs are what this measures
+    submission.write_text(part_a + "".join(f"\n\ndef {name}(*args):\n    raise NotImplementedError\n" for name in (
+        "sigmoid", "initialize_with_zeros", "propagate", "optimize", "predict", "model")))
+    assignment = load_assignment(COURSE, "assignment5")
+    expected = grade(assignment, submission, server=torch_server)
+    assert 0 < expected.score < expected.max_score and any(
+        r.visibility == "hidden" and r.message.startswith("No points for") for r in expected.results)
+    out = tmp_path / "assignment5.zip"
+    assert main(["gradescope", "assignment5", "--out", str(out), "--course", str(COURSE)]) == 0
+    with zipfile.ZipFile(out) as archive:
+        names = set(archive.namelist())
+    assert {"course/assignments/assignment5/probes.py", "course/reference/assignment5/checks.py"} <= names
+    root = gradescope_root(out, tmp_path / "autograder", submission, name="assignment5.py")
+    run = subprocess.run(["bash", str(root / "source" / "run_autograder")], cwd=root, capture_output=True,
+                         text=True, env=environment(AUTOGRADER_ROOT=str(root)))
+    assert run.returncode == 0, run.stderr
+    results = json.loads((root / "results" / "results.json").read_text())
+    validate(results, "gradescope-results.schema.json")
+    assert results["score"] == expected.score and len(results["tests"]) == len(expected.results)
+    assert main(["classroom50", "assignment5", "--out", str(tmp_path / "bundles"), "--course", str(COURSE)]) == 0
+    release = tmp_path / "release"
+    build_release(COURSE, "assignment5", release)
+    checkout = student_checkout(release, tmp_path / "c50" / "repo", submission, "assignment5")
+    ran = run_classroom50(tmp_path / "bundles" / "assignment5", checkout, checkout.parent / "github_output")
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    result = json.loads((checkout / "result.json").read_text())
+    validate(result, "classroom50-result-v1.schema.json")
+    assert result["score"] / classroom50.scale_factor(expected) == expected.score
 
 
 # -- formats on their own ------------------------------------------------------------------------------

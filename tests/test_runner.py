@@ -105,3 +105,58 @@ def test_what_hidden_calls_did_is_told_to_staff_only_and_costs_hidden_checks_onl
     gate = gates["add"]
     assert "317" not in gate.message and "317" not in gate.brief and "np.add (317x)" in gate.details
     assert gate.hidden_only and "on hidden checks" in gate.brief
+
+
+# --- assignment 5's rules: judged from what each call did ---------------------------------------
+
+def test_requires_autograd_gates_a_call_that_returned_without_it_and_spares_an_unproven_reading():
+    from grader.sandbox.protocol import AUTOGRAD_RAN, AUTOGRAD_SKIPPED
+
+    absent = [{"code": "def f(x):", "where": "line 3", "reason": "neither it nor a helper it calls uses autograd"}]
+    gates = rule_gates({"requires_autograd": ("f",)}, {},
+                       {"requires_autograd": {"f": Counter({AUTOGRAD_SKIPPED: 2, AUTOGRAD_RAN: 1})}})
+    assert "2 of its 3 calls returned without autograd running a backward pass" in gates["f"].message
+    assert rule_gates({"requires_autograd": ("f",)}, {"requires_autograd": {"f": absent}}, {})["f"].message.startswith(
+        "No points for f: this exercise asks for the gradient from PyTorch's autograd")
+    # autograd seen running in every call outweighs a reading that found none (a route it does not follow)
+    assert rule_gates({"requires_autograd": ("f",)}, {"requires_autograd": {"f": absent}},
+                      {"requires_autograd": {"f": Counter({AUTOGRAD_RAN: 4})}}) == {}
+    hidden = rule_gates({"requires_autograd": ("f",)}, {}, {},
+                        {"requires_autograd": {"f": Counter({AUTOGRAD_SKIPPED: 1})}})
+    assert hidden["f"].hidden_only and "on hidden checks" in hidden["f"].brief
+    assert "on hidden inputs" in hidden["f"].details
+
+
+def test_vectorised_gates_lines_that_grow_with_the_data_and_lets_measurement_clear_the_reading():
+    from grader.sandbox.protocol import LINES_HIDDEN, TRACING_REASON
+
+    rules = {"vectorised": ("propagate",)}
+    loop = [{"code": "range(n)", "where": "line 5", "reason": "loops over `range(n)` in Python"}]
+    grows = rule_gates(rules, {}, {"vectorised": {"propagate": Counter({"43:47": 1, "403:807": 1})}})
+    assert "given 43 numbers it ran 47 lines of your code, given 403 it ran 807" in grows["propagate"].message
+    flat = Counter({"43:12": 2, "403:12": 1})
+    assert rule_gates(rules, {"vectorised": {"propagate": loop}}, {"vectorised": {"propagate": flat}}) == {}
+    assert rule_gates(rules, {}, {"vectorised": {"propagate": Counter({"43:12": 1, "403:19": 1})}}) == {}  # a branch
+    # one size only: the reading's loop stands
+    assert "range(n)" in rule_gates(rules, {"vectorised": {"propagate": loop}},
+                                    {"vectorised": {"propagate": Counter({"43:47": 3})}})["propagate"].message
+    hiding = rule_gates(rules, {}, {"vectorised": {"propagate": Counter({LINES_HIDDEN: 1})}})
+    assert "it reaches Python's tracing (sys.settrace)" in hiding["propagate"].message
+    reaching = [{"code": "sys.gettrace", "where": "line 4", "reason": TRACING_REASON}]
+    assert "it reaches Python's tracing" in rule_gates(rules, {"vectorised": {"propagate": reaching}},
+                                                     {"vectorised": {"propagate": flat}})["propagate"].message
+    hidden = rule_gates(rules, {}, {"vectorised": {"propagate": Counter({"43:12": 1})}},
+                        {"vectorised": {"propagate": Counter({"403:807": 1})}})["propagate"]
+    assert hidden.hidden_only and "403" not in hidden.brief and "807" in hidden.details
+
+
+def test_code_that_reaches_past_its_work_is_not_cleared_by_what_assignment_5s_rules_measured():
+    from grader.sandbox.protocol import AUTOGRAD_RAN, ESCAPE_REASON_END
+
+    reaching = [{"code": "sys.modules", "where": "line 2", "reason": "reaches into loaded modules" + ESCAPE_REASON_END}]
+    autograd = rule_gates({"requires_autograd": ("f",)}, {"requires_autograd": {"f": reaching}},
+                          {"requires_autograd": {"f": Counter({AUTOGRAD_RAN: 3})}})["f"]
+    assert "reaches past its own work" in autograd.message and "sys.modules" in autograd.message
+    flat = Counter({"43:12": 2, "403:12": 1})
+    assert "reaches past its own work" in rule_gates({"vectorised": ("g",)}, {"vectorised": {"g": reaching}},
+                                                     {"vectorised": {"g": flat}})["g"].message

@@ -155,3 +155,76 @@ class Net:
 """
     found = findings(source, ("Net.train",), "autograd")
     assert found and "in Net.step() which it calls" in found[0][2]
+
+
+# --- assignment 5: autograd required, and loops over the data -------------------------------------
+
+
+def test_requires_autograd_finds_its_absence_but_not_in_an_unfinished_function():
+    source = """
+    import torch
+    def by_hand(x):
+        return 4 * x
+    def by_autograd(x):
+        return helper(x)
+    def helper(x):
+        x = x.detach().requires_grad_()
+        (2 * (x * x).sum()).backward()
+        return x.grad
+    def unfinished(x):
+        '''Return the gradient.'''
+        raise NotImplementedError
+    """
+    found = findings(source, ("by_hand", "by_autograd", "unfinished", "missing"), rule="requires_autograd")
+    assert found == [("by_hand", "def by_hand(x):", "neither it nor a helper it calls uses autograd (no .backward(), "
+                                                     "torch.autograd.grad or requires_grad)")]
+
+
+def test_vectorised_finds_loops_over_the_data_and_spares_fixed_ones():
+    source = """
+    import numpy as np
+    def looped(w, X):
+        m = X.shape[1]
+        out = np.zeros((1, m))
+        for i in range(m):
+            out[0, i] = w[0, 0] * X[0, i]
+        return out
+    def comprehension(w, X):
+        return np.array([[float(w.T @ x) for x in X.T]])
+    def disguised(w, X):
+        label = np.vectorize(lambda a: float(a > 0))
+        return label(w.T @ X), list(map(float, X[0]))
+    def waits(w, X):
+        i = 0
+        while i < X.shape[1]:
+            i += 1
+        return i
+    def fine(w, X, *rest):
+        grads = {"dw": X @ w, "db": 0.0}
+        for key in ("dw", "db"):
+            grads[key] = grads[key] * 1.0
+        for extra in rest:
+            pass
+        return grads
+    """
+    found = findings(source, ("looped", "comprehension", "disguised", "waits", "fine"), rule="vectorised")
+    assert {(f, code) for f, code, _ in found} == {
+        ("looped", "range(m)"), ("comprehension", "X.T"),
+        ("disguised", "np.vectorize(lambda a: float(a > 0))"), ("disguised", "map(float, X[0])"),
+        ("waits", "i < X.shape[1]")}
+
+
+def test_vectorised_names_code_that_reaches_the_tracing_that_counts_its_lines():
+    source = """
+    import sys
+    from sys import settrace
+    def hides(w, X):
+        sys.gettrace().__self__.lines = 0
+        return w.T @ X
+    def switches(w, X):
+        settrace(None)
+        return w.T @ X
+    """
+    found = findings(source, ("hides", "switches"), rule="vectorised")
+    assert {(f, code) for f, code, reason in found if "Python's tracing" in reason} == {
+        ("hides", "sys.gettrace"), ("switches", "settrace")}

@@ -150,3 +150,57 @@ def test_symbolic_differentiation_with_sympy_is_recorded():
     with autograd_watch() as quiet:
         sympy.simplify(x + x)
     assert not quiet.operations
+
+
+# --- assignment 5's rules: autograd required, and lines counted ----------------------------------
+
+
+def test_requiring_autograd_reads_a_backward_pass_or_torch_func_as_derived_and_a_graph_alone_not():
+    import torch
+
+    from grader.sandbox.tracing import autograd_watch, ran_autograd
+
+    with autograd_watch(graphs=False) as recorder:
+        x = torch.ones(3, requires_grad=True)
+        (2 * (x * x).sum()).backward()
+    assert ran_autograd(recorder)
+    with autograd_watch(graphs=False) as functional:  # torch.func refuses to run under a saved-tensors hook
+        torch.func.grad(lambda t: (t * t).sum())(torch.ones(2))
+    assert ran_autograd(functional)
+    with autograd_watch() as built:
+        t = torch.ones(2, requires_grad=True)
+        (t * t).sum()  # a graph (t is saved for its backward pass), but nothing derived from it
+    assert built.operations and not ran_autograd(built)
+
+
+def _lines_of(function, files, *args):
+    from grader.sandbox.tracing import line_count
+
+    with line_count(files) as counter:
+        function(*args)
+    return counter
+
+
+def test_the_line_count_grows_with_a_loop_over_the_data_and_stays_flat_for_array_code():
+    files = frozenset({__file__})
+
+    def looped(X):
+        total = 0.0
+        for i in range(X.shape[1]):
+            total += X[0, i]
+        return total
+
+    def vectorised(X):
+        return X.sum()
+
+    assert _lines_of(looped, files, np.ones((2, 80))).lines - _lines_of(looped, files, np.ones((2, 8))).lines == 144
+    assert _lines_of(vectorised, files, np.ones((2, 80))).lines == _lines_of(vectorised, files, np.ones((2, 8))).lines
+    assert _lines_of(looped, frozenset({"elsewhere.py"}), np.ones((2, 8))).lines == 0  # other files are not traced
+
+
+def test_code_that_switches_the_line_count_off_is_caught():
+    import sys
+
+    counter = _lines_of(lambda: sys.settrace(None), frozenset({__file__}))
+    assert not counter.intact and sys.gettrace() is None
+    assert _lines_of(lambda: None, frozenset({__file__})).intact

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from grader import notebooks
 from grader.authoring.mutants import functions as defined_functions
@@ -61,6 +62,10 @@ def inspect(assignment: Assignment, checks: list[CheckSpec], solution: str) -> L
                      "hidden checks, and grade release writes them into a student's copy: delete that setting")
     if not template.is_file():
         problems.append(f"there is no template {template}")
+    unloaded = [name for name in _imported(template) if name in {"torch"} and name not in assignment.preload]
+    if unloaded:
+        notes.append(f"the template imports {', '.join(unloaded)}, which {settings} does not preload: every worker "
+                     f"then imports it itself (seconds each); add it to preload:")
     public = sum(1 for c in checks if c.visibility == "visible")
     summary = (f"{len(assignment.functions)} functions, {public} public and {len(checks) - public} hidden checks"
                f"{'' if problems else '; README and notebook twin agree with the template'}")
@@ -108,6 +113,18 @@ def _twin(assignment: Assignment) -> list[str]:
     if twin.read_text(encoding="utf-8") != notebooks.render(template.read_text(encoding="utf-8")):
         return [f"{twin.name} differs from its template {template.name}; make it again with: {command}"]
     return []
+
+
+def _imported(template: Path) -> set[str]:
+    """The top-level packages the template imports (nothing when it cannot be read as Python)."""
+    try:
+        tree = ast.parse(template.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return set()
+    names = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
+             for alias in node.names}
+    return names | {node.module.split(".")[0] for node in ast.walk(tree)
+                    if isinstance(node, ast.ImportFrom) and node.module and not node.level}
 
 
 def _top_level_keys(yaml_text: str) -> set[str]:

@@ -119,11 +119,16 @@ def _settings(name: str, title: str) -> str:
 # and the hidden checks are counted from reference/{name}/checks.py.
 title: {json.dumps(title, ensure_ascii=False)}
 seed: {seed}
+# What the sandbox imports once, before any worker forks: add torch if the template imports it.
 preload: [numpy]
 limits:
   call_timeout: 5
   load_timeout: 30
   memory_mb: 1024
+# Rules, each a list of functions that earn nothing when they break it (see the README's "Writing an
+# assignment"): loops_only, no_autograd, requires_autograd, vectorised.
+# Grader code that runs beside the student's, in their process (student.probe(...) in the checks):
+# probes: probes.py
 # Mutants of the reference that no check could ever tell from it, each with the reason (grade check
 # prints the id of a mutant that survives):
 # equivalent_mutants:

@@ -40,6 +40,7 @@ from grader.course import Assignment, load_assignment
 from grader.errors import GraderError, UsageError
 from grader.model import SubmissionReport
 from grader.report.jsonreport import report_dict
+from grader.runner import BESIDES
 
 Progress = Callable[[str], None]
 _SLOW = 0.25  # seconds a check took on the reference, past which a mutant meets it only after the quick ones
@@ -240,8 +241,9 @@ def _grade_stub(run: _Run, pool: Pool, stub: Stub) -> StubOutcome:
     except GraderError as exc:
         return StubOutcome(stub.function, stub.kind, 0.0, 0.0, crashed=str(exc))
     earned = tuple(r.name for r in report.results if r.score > 0)
-    # A rule's gate puts its own message in place of the checks' verdicts (grader.runner.rule_gates).
-    gated = tuple(r.name for r in report.results if r.message.startswith("No points for "))
+    # A rule's gate puts its own message in place of a check that passed (grader.runner.classify); one that failed
+    # as well keeps its own words after BESIDES, and then the checks did give the stub nothing.
+    gated = tuple(r.name for r in report.results if r.message.startswith("No points for ") and BESIDES not in r.message)
     return StubOutcome(stub.function, stub.kind, report.score, report.max_score, earned, gated=gated)
 
 

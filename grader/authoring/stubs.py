@@ -10,7 +10,9 @@ correct, so only that function's checks are asked about it.
 keeps the reference's function under another name, calls it, and returns
 zeros shaped like its result (arrays, tensors, numbers, containers of them,
 and a network with every parameter zero), or None where the reference raised:
-a stub never refuses bad input, which is work of its own.
+a stub never refuses bad input, which is work of its own. Where the result is
+all zeros already (``initialize_with_zeros``), zeros would be the right answer,
+not a stub: it returns ones of that shape instead.
 """
 
 from __future__ import annotations
@@ -36,34 +38,56 @@ _BODIES: dict[Kind, str] = {
 _ORIGINAL = "_grader_original_"
 _ZEROS = '''
 
-def _grader_zeros(value):
-    """Zeros shaped like value: what a stub returns in place of the real result."""
-    import sys
-
+def _grader_zeros(value, fill=0):
+    """Zeros (or fill) shaped like value: what a stub returns in place of the real result."""
     import numpy
 
-    torch = sys.modules.get("torch")
+    TORCH
     if isinstance(value, numpy.ndarray):
-        return numpy.zeros_like(value)
+        return numpy.full_like(value, fill)
     if torch is not None and isinstance(value, torch.Tensor):
-        return torch.zeros_like(value)
+        return torch.full_like(value, fill)
     if torch is not None and isinstance(value, torch.nn.Module):
         import copy
 
         zeroed = copy.deepcopy(value)
         with torch.no_grad():
             for parameter in zeroed.parameters():
-                parameter.zero_()
+                parameter.fill_(fill)
         return zeroed
     if isinstance(value, (bool, numpy.bool_)):
-        return False
+        return bool(fill)
     if isinstance(value, (int, float, complex, numpy.number)):
-        return type(value)(0)
+        return type(value)(fill)
     if type(value) in (list, tuple):
-        return type(value)(_grader_zeros(item) for item in value)
+        return type(value)(_grader_zeros(item, fill) for item in value)
     if isinstance(value, dict):
-        return {key: _grader_zeros(item) for key, item in value.items()}
+        return {key: _grader_zeros(item, fill) for key, item in value.items()}
     return None
+
+
+def _grader_is_zero(value):
+    """Whether value is all zeros already (arrays, tensors, numbers, and containers of them)."""
+    import numpy
+
+    TORCH
+    if isinstance(value, numpy.ndarray):
+        return not numpy.any(value)
+    if torch is not None and isinstance(value, torch.Tensor):
+        return not bool(torch.any(value))
+    if isinstance(value, (bool, numpy.bool_, int, float, complex, numpy.number)):
+        return value == 0
+    if type(value) in (list, tuple):
+        return all(_grader_is_zero(item) for item in value)
+    if isinstance(value, dict):
+        return all(_grader_is_zero(item) for item in value.values())
+    return False
+
+
+def _grader_blank(value):
+    """Zeros shaped like value; ones where zeros are the right answer (initialize_with_zeros), or the stub would be
+    the reference itself."""
+    return _grader_zeros(value, 1) if _grader_is_zero(value) else _grader_zeros(value)
 '''
 
 
@@ -137,12 +161,21 @@ def _zeros_stub(source: str, name: str, definition: ast.FunctionDef | ast.AsyncF
                f"{indent}        value = {target}({', '.join(forwarded)})\n"
                f"{indent}    except Exception:\n"
                f"{indent}        return None\n"
-               f"{indent}    return _grader_zeros(value)\n")
+               f"{indent}    return _grader_blank(value)\n")
     end_line = definition.end_lineno or definition.lineno
     before = "".join(lines[: definition.lineno - 1]) + renamed + "".join(lines[definition.lineno:end_line])
     if not before.endswith("\n"):
         before += "\n"
-    return before + wrapper + "".join(lines[end_line:]) + _ZEROS
+    return before + wrapper + "".join(lines[end_line:]) + _helpers(source)
+
+
+def _helpers(source: str) -> str:
+    """The helpers, with PyTorch imported only where the solution imports it. Reaching into sys.modules for it
+    instead would be code that reaches past its own work, which the sandbox's reading takes as dodging the
+    rules: the stub would lose its points to a rule, and say nothing of the checks."""
+    uses_torch = any(isinstance(node, (ast.Import, ast.ImportFrom)) and "torch" in ast.unparse(node)
+                     for node in ast.walk(ast.parse(source)))
+    return _ZEROS.replace("TORCH", "import torch" if uses_torch else "torch = None")
 
 
 def _offset(lines: list[str], lineno: int, col: int) -> int:

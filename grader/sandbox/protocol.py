@@ -258,6 +258,16 @@ Request = CallRequest | ProbeRequest | GetRequest | SetRequest
 
 # The operation a watched call's trace names when the modules that watch it were changed by the submission.
 TAMPERED = "changes to the grader's own code that watches it"
+# What a call watched by "requires_autograd" reports, once per call that returned (assignment 5).
+AUTOGRAD_RAN = "autograd derived its result"
+AUTOGRAD_SKIPPED = "returned without autograd deriving anything"
+# What a call watched by "vectorised" reports when it switched off the count of its lines (sys.settrace).
+LINES_HIDDEN = "switched off the count of the lines it runs"
+# The reason the static reading gives where a function under "vectorised" reaches Python's tracing (sys.settrace).
+TRACING_REASON = "reaches Python's tracing, with which the grader counts the lines it runs"
+# How the static reading's reason ends where code anywhere in the file reaches past its own work (escapes.py):
+# such a finding counts against every watched function, and nothing seen while it ran clears it.
+ESCAPE_REASON_END = ", which graded code may not do"
 
 
 def analysis_message(protection: dict, findings: dict) -> dict:

@@ -45,6 +45,7 @@ import ast
 from dataclasses import dataclass
 
 from grader.sandbox import escapes
+from grader.sandbox.protocol import ESCAPE_REASON_END, TRACING_REASON
 
 # NumPy functions that create, copy or reshape arrays, or describe them;
 # passing a whole array to them is not arithmetic.
@@ -133,10 +134,14 @@ class Unit:
 
 
 def scan(units: list[Unit], rules: dict[str, list[str]]) -> dict[str, dict[str, list[Finding]]]:
-    """For each rule ("loops", "autograd"), the findings of each named function that is defined.
+    """For each rule ("loops", "autograd", "requires_autograd", "vectorised"), the findings of each named function
+    that is defined.
+
+    For "requires_autograd" a finding is an absence: the function, with the helpers it calls, names nothing
+    that derives (no ``.backward()``, ``torch.autograd``, ``requires_grad``, ``torch.func``).
 
     Code anywhere in the file that reaches past its own work (grader.sandbox.escapes) is a finding
-    of every watched function: it could blind the watch on any of them.
+    of every watched function, under every rule: it could blind the watch on any of them.
     """
     modules = _module_aliases(units)
     definitions = _definitions(units)
@@ -144,12 +149,16 @@ def scan(units: list[Unit], rules: dict[str, list[str]]) -> dict[str, dict[str, 
     results: dict[str, dict[str, list[Finding]]] = {}
     escaping = _escapes(units) if rules else []
     for rule, functions in rules.items():
-        visitor = _VISITORS[rule]
+        if rule not in _VISITORS and rule != "requires_autograd":
+            continue  # a rule this reading has nothing to say about
+        visitor = _VISITORS.get(rule, _AutogradVisitor)
         for name in functions:
+            found = _scan_function(name, definitions, modules, visitor, walked)
+            if rule == "requires_autograd":
+                found = [] if found or name not in definitions else _no_autograd_found(name, definitions[name])
             # Escapes count against every watched function, defined or not: code that can answer for the
             # worker can answer for a function the file never defines.
-            found = [Finding(name, where, code, reason) for where, code, reason in escaping]
-            found += _scan_function(name, definitions, modules, visitor, walked)
+            found = [Finding(name, where, code, reason) for where, code, reason in escaping] + found
             if found:
                 results.setdefault(rule, {})[name] = found
     return results
@@ -162,10 +171,36 @@ def _escapes(units: list[Unit]) -> list[tuple[str, str, str]]:
         for escape in escapes.find([unit.tree]):
             code = " ".join((ast.get_source_segment(unit.source, escape.node) or "").split())
             code = code if len(code) <= 60 else code[:57] + "..."
-            found.append((unit.where(escape.node), code, f"{escape.reason}, which graded code may not do"))
+            found.append((unit.where(escape.node), code, f"{escape.reason}{ESCAPE_REASON_END}"))
             if len(found) == 3:
                 return found
     return found
+
+
+def _no_autograd_found(name: str, definition: tuple[ast.AST, Unit]) -> list[Finding]:
+    """The absence of autograd, as a finding; none for a function not yet written (its checks say so)."""
+    node, unit = definition
+    if _unfinished(node):
+        return []
+    header = ast.get_source_segment(unit.source, node) or name
+    code = " ".join(header.splitlines()[0].split())[:60] if header else name
+    return [Finding(name, unit.where(node), code, "neither it nor a helper it calls uses autograd (no .backward(), "
+                    "torch.autograd.grad or requires_grad)")]
+
+
+def _unfinished(node: ast.AST) -> bool:
+    """A function whose body only raises NotImplementedError, passes or is `...` (after its docstring)."""
+    body = getattr(node, "body", None)
+    if not isinstance(body, list):
+        return False
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(
+            body[0].value.value, str):
+        body = body[1:]
+    return all(isinstance(statement, ast.Pass)
+               or (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant))
+               or (isinstance(statement, ast.Raise) and statement.exc is not None
+                   and "NotImplementedError" in ast.dump(statement.exc))
+               for statement in body)
 
 
 def _module_aliases(units: list[Unit]) -> dict[str, str]:
@@ -545,7 +580,81 @@ class _AutogradVisitor(_Visitor):
                 self.add(node, f"uses {dotted}, which is {kind}")
 
 
-_VISITORS = {"loops": _WholeArrayVisitor, "autograd": _AutogradVisitor}
+# NumPy functions and builtins that call a Python function once per element or row: a loop by another name.
+_PER_ELEMENT = frozenset({"vectorize", "frompyfunc", "apply_along_axis", "apply_over_axes", "fromiter", "fromfunction"})
+_BUILTIN_LOOPS = frozenset({"map", "filter"})
+# Python's tracing, through which the grader counts the lines a call runs: code that reaches it can hide them.
+_TRACING = frozenset({"settrace", "gettrace", "setprofile", "getprofile"})
+
+
+class _DataLoopVisitor(_Visitor):
+    """Rule "vectorised": a Python loop whose length comes from the data (the samples, or the features).
+
+    Data are the parameters of the graded function and of the helpers it calls (but not ``*args``, a
+    list of arguments) and every name computed from them (``m = X.shape[1]``). A ``for`` over them, a
+    comprehension, a ``while`` that tests them, ``map``/``filter`` or ``np.vectorize`` and its kin all
+    run Python once per element. A loop over a fixed list (``for key in ("dw", "db")``) is not data.
+    The count of lines run at two sizes of the data settles what this reading cannot (how long a loop is).
+    """
+
+    def __init__(self, *args) -> None:
+        super().__init__(*args)
+        self.data: set[str] = set()
+
+    def run(self, function: ast.AST) -> None:
+        if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            self.infer_data(function)
+        super().run(function)
+
+    def infer_data(self, function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> None:
+        parameters = function.args.posonlyargs + function.args.args + function.args.kwonlyargs
+        if self.owner and parameters:
+            parameters = parameters[1:]  # self
+        self.data = {arg.arg for arg in parameters}
+        assigned: list[tuple[list[str], ast.AST]] = []
+        for node in self.walked(function):
+            if isinstance(node, ast.Assign):
+                assigned += [(_names(target), node.value) for target in node.targets]
+            elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.NamedExpr)) and node.value is not None:
+                assigned.append((_names(node.target), node.value))
+            elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+                assigned.append((_names(node.target), node.iter))
+        changed = True
+        while changed:  # names computed from data are data
+            changed = False
+            for names, value in assigned:
+                if self.mentions_data(value) and not set(names) <= self.data:
+                    self.data.update(names)
+                    changed = True
+
+    def mentions_data(self, node: ast.AST) -> bool:
+        return any(isinstance(n, ast.Name) and n.id in self.data for n in ast.walk(node))
+
+    def visit(self, node: ast.AST) -> None:
+        if isinstance(node, ast.Attribute) and node.attr in _TRACING or (isinstance(node, ast.Name)
+                                                                          and node.id in _TRACING):
+            self.add(node, TRACING_REASON)
+        elif isinstance(node, (ast.For, ast.AsyncFor)) and self.mentions_data(node.iter):
+            self.add(node.iter, f"loops over `{self.text(node.iter)}` in Python")
+        elif isinstance(node, ast.comprehension) and self.mentions_data(node.iter):
+            self.add(node.iter, f"a comprehension loops over `{self.text(node.iter)}` in Python")
+        elif isinstance(node, ast.While) and self.mentions_data(node.test):
+            self.add(node.test, "a while loop runs as long as the data make it")
+        elif isinstance(node, ast.Call):
+            name = self.numpy_name(node.func)
+            if name is not None and name.split(".")[-1] in _PER_ELEMENT:  # whatever it is given: f = np.vectorize(g)
+                self.add(node, f"calls numpy.{name}, which runs Python once per element")
+            elif (isinstance(node.func, ast.Name) and node.func.id in _BUILTIN_LOOPS
+                  and node.func.id not in self.top_level
+                  and any(self.mentions_data(a) for a in (*node.args, *(k.value for k in node.keywords)))):
+                self.add(node, f"{node.func.id}() runs Python once per element")
+
+    def text(self, node: ast.AST) -> str:
+        code = " ".join((ast.get_source_segment(self.unit.source, node) or "").split())
+        return code if len(code) <= 40 else code[:37] + "..."
+
+
+_VISITORS = {"loops": _WholeArrayVisitor, "autograd": _AutogradVisitor, "vectorised": _DataLoopVisitor}
 
 
 def _selects_many(index: ast.AST) -> bool:

@@ -269,7 +269,12 @@ class autograd_watch:
 
     The saved-tensors hook that sees autograd graphs being built works in the
     calling thread only; the wrapped entry points and engine see every thread.
+    graphs=False leaves that hook out: where autograd is required, only whether it
+    derived something matters, and torch.func refuses to run under such a hook.
     """
+
+    def __init__(self, graphs: bool = True) -> None:
+        self.graphs = graphs
 
     def __enter__(self) -> Recorder:
         global _watched, _current_watch
@@ -283,7 +288,7 @@ class autograd_watch:
         return self.recorder
 
     def hook_graphs(self) -> None:
-        if self._hooks is None:
+        if self._hooks is None and self.graphs:
             self._hooks = sys.modules["torch"].autograd.graph.saved_tensors_hooks(self._pack, _unpack)
             self._hooks.__enter__()
 
@@ -302,16 +307,70 @@ def _unpack(tensor):
     return tensor
 
 
-RULES = ("loops", "autograd")
+# Assignment 5's rules: "requires_autograd" (the gradient must come from autograd: the autograd watch above, read the
+# other way round) and "vectorised" (no Python loop over the data: the lines of student code each call runs, counted).
+RULES = ("loops", "autograd", "requires_autograd", "vectorised")
+_DERIVED_BY_AUTOGRAD = frozenset(op for module, names in _AUTOGRAD_ENTRY_POINTS.items()
+                                 for op in (f"{module}.{name}" for name in names)) | {_ENGINE}
+
+
+def ran_autograd(recorder: Recorder) -> bool:
+    """Whether autograd derived something while the recorder watched (a backward pass, forward mode, torch.func).
+
+    Building a graph is not enough: a tensor with requires_grad whose backward pass never runs derives nothing.
+    """
+    return any(op in _DERIVED_BY_AUTOGRAD for op in recorder.operations)
+
+
+class line_count:
+    """Context manager: count the lines of the given files' code that run until exit (in this thread).
+
+    A vectorised function runs the same lines however much data it is given; a Python loop over the
+    data runs its body once per sample, so its count grows with the data. Only frames of ``files``
+    are traced line by line, so library code costs nothing. ``intact`` says on exit whether the
+    counter was still installed: code that removes it (``sys.settrace(None)``) has hidden its lines.
+    """
+
+    def __init__(self, files: frozenset[str]) -> None:
+        self.files = files
+        self.lines = 0
+        self.intact = True
+
+    def _local(self, frame, event, arg):
+        if event == "line":
+            self.lines += 1
+        return self._local
+
+    def _global(self, frame, event, arg):
+        if frame.f_code.co_filename in self.files:
+            self.lines += 1  # the call itself: a helper called once per sample counts even if it is one line
+            return self._local
+        return None
+
+    def __enter__(self) -> line_count:
+        self._previous = sys.gettrace()
+        sys.settrace(self._global)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.intact = sys.gettrace() == self._global
+        sys.settrace(self._previous)
 
 
 @contextlib.contextmanager
-def watching(rules: list[str]) -> Iterator[dict[str, Recorder]]:
-    """Record, for each rule named, what the code running inside the block does."""
+def watching(rules: list[str], files: frozenset[str] = frozenset()) -> Iterator[dict[str, Any]]:
+    """Record, for each rule named, what the code running inside the block does.
+
+    files: the submission's file names, whose lines the "vectorised" rule counts.
+    """
     with contextlib.ExitStack() as stack:
-        recorders = {}
+        recorders: dict[str, Any] = {}
         if "loops" in rules:
             recorders["loops"] = stack.enter_context(tracing())
-        if "autograd" in rules:
-            recorders["autograd"] = stack.enter_context(autograd_watch())
+        autograd = [rule for rule in ("autograd", "requires_autograd") if rule in rules]
+        if autograd:  # one watch serves both readings of it
+            watch = stack.enter_context(autograd_watch(graphs="autograd" in rules))
+            recorders.update({rule: watch for rule in autograd})
+        if "vectorised" in rules:
+            recorders["vectorised"] = stack.enter_context(line_count(files))
         yield recorders

@@ -286,21 +286,52 @@ class Server:
         args = list(request.get("args") or [])
         kwargs = dict(request.get("kwargs") or {})
         rules = [r for r in request.get("trace") or [] if r in tracing.RULES]
+        if request.get("op") == "probe" and "vectorised" in rules:
+            rules.remove("vectorised")  # a probe's arguments say nothing of how much data the function is given
         if "loops" in rules:
             args, kwargs = tracing.traced(args), {k: tracing.traced(v) for k, v in kwargs.items()}
         if rules:
             try:
-                with tracing.watching(rules) as recorders:
+                with tracing.watching(rules, self.submission.filenames) as recorders:
                     value = function(*args, **kwargs)
             finally:
                 tampered = self.integrity.broken() if self.integrity is not None else []
-            trace = {rule: dict(r.operations) for rule, r in recorders.items() if r.operations}
+            trace = {rule: _observed(rule, r, args, kwargs) for rule, r in recorders.items()}
+            trace = {rule: seen for rule, seen in trace.items() if seen}
             for rule in rules if tampered else ():
                 trace.setdefault(rule, {})[protocol.TAMPERED] = 1
         else:
             value, trace = function(*args, **kwargs), {}
         return protocol.value_reply(tracing.untraced(value), trace, tracing.untraced(args), tracing.untraced(kwargs),
                                     bool(request.get("return_args")))
+
+
+def _observed(rule: str, recorder: Any, args: list, kwargs: dict) -> dict[str, int]:
+    """What a watched call that returned did, for one rule, as operation -> count.
+
+    "requires_autograd" says for every call whether autograd derived anything; "vectorised" gives
+    each call one entry, "<values>:<lines>" (how many numbers its array arguments held, how many
+    lines of student code ran), which the grader compares across calls given more or less data.
+    """
+    if rule == "requires_autograd":
+        return {protocol.AUTOGRAD_RAN if tracing.ran_autograd(recorder) else protocol.AUTOGRAD_SKIPPED: 1}
+    if rule == "vectorised":
+        if not recorder.intact:
+            return {protocol.LINES_HIDDEN: 1}
+        return {f"{_values(args) + _values(list(kwargs.values()))}:{recorder.lines}": 1}
+    return dict(recorder.operations)
+
+
+def _values(items: list) -> int:
+    """How many numbers the arrays and tensors among items hold."""
+    numpy, torch = sys.modules.get("numpy"), sys.modules.get("torch")
+    total = 0
+    for item in items:
+        if numpy is not None and isinstance(item, numpy.ndarray):
+            total += int(item.size)
+        elif torch is not None and isinstance(item, torch.Tensor):
+            total += int(item.numel())
+    return total
 
 
 class _Missing(Exception):
