@@ -323,10 +323,19 @@ def main(argv: list[str] | None = None) -> None:
     namespaces.isolate(wanted, landlock.runtime_roots(), (scratch_root,), close_in_parent=(control_fd,))
     control = protocol.Channel(socket.socket(fileno=control_fd))
     scratches = _Scratches(scratch_root, int(options.get("disk_bytes", 0)))
+    status = 0
     try:
         serve(control, list(options.get("preload", ())), scratches, many=bool(options.get("many")))
+    except BaseException:  # the grader's end closing mid-message (a reset) lands here too
+        traceback.print_exc()
+        status = 1
     finally:
         scratches.remove_all()
+    # Everything is cleaned up: leave without tearing down PyTorch's and NumPy's modules, which
+    # kept the grader waiting 0.2-0.6 s at the end of every run.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
 
 
 if __name__ == "__main__":
