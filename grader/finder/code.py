@@ -152,10 +152,12 @@ class Template:
                          if not d.stub and (d.body is None or d.body != self.bodies.get(name)))
 
 
-def template(name: str, folder: Path | None, pristine: bool) -> Template:
+def template(name: str, folder: Path | None, pristine: bool, kinds: frozenset[str] = frozenset({".ipynb"})) -> Template:
     """The templates of assignment name in folder. pristine: the folder's own files are the
     templates as released; in a student's copy they are the student's work, and only the digests
-    recorded at release time tell what the templates were."""
+    recorded at release time tell what the templates were. kinds: the suffixes of the candidates;
+    the notebook template is read only where a notebook is to be compared with it (reading one
+    costs nbformat's import, a third of a second before grading can start)."""
     if folder is None:
         return Template()
     digests: set[str] = set()
@@ -168,6 +170,8 @@ def template(name: str, folder: Path | None, pristine: bool) -> Template:
         return Template(frozenset(digests))
     bodies: dict[str, str | None] = {}
     for suffix in (".py", ".ipynb"):
+        if suffix != ".py" and suffix not in kinds:  # the .py template is read for its function bodies
+            continue
         path = folder / f"{name}{suffix}"
         try:
             chunks = code_chunks(read_limited(path, MAX_NOTEBOOK_BYTES), suffix)
