@@ -38,6 +38,7 @@ from grader.finder import Found, Wanted, find, locate, opened
 from grader.model import LoadNote, SubmissionReport
 from grader.report import formats, github, gradescope, jsonreport, text
 from grader.report.jsonreport import write_atomic
+from grader.sandbox.client import ForkServer
 from grader.sandbox.isolation import PROFILES
 
 
@@ -137,6 +138,13 @@ def run_grade(argv: list[str]) -> int:
 def _grade_from_args(args: argparse.Namespace) -> SubmissionReport:
     course = find_course(explicit=args.course)
     assignment = load_assignment(course, args.assignment)
+    # The sandbox starts importing NumPy (and PyTorch) now, while this process finds the file and loads the checks.
+    with ForkServer(assignment.preload, assignment.threads, disk_mb=assignment.limits.disk_mb) as server:
+        server.launch()
+        return _grade_found(args, assignment, server)
+
+
+def _grade_found(args: argparse.Namespace, assignment: Assignment, server: ForkServer) -> SubmissionReport:
     try:
         if args.submission is not None:
             found = locate(args.submission, _wanted(assignment))
@@ -153,7 +161,7 @@ def _grade_from_args(args: argparse.Namespace) -> SubmissionReport:
     notes = (LoadNote("file", shown, found.remark),) if found.remark else ()
     with opened(found) as path:
         return grade(assignment, path, seed=args.seed, device=args.device, shown_as=shown, notes=notes,
-                     only=tuple(args.only), require=args.require_isolation)
+                     only=tuple(args.only), require=args.require_isolation, server=server)
 
 
 def _write(report: SubmissionReport, args: argparse.Namespace) -> None:
