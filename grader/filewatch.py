@@ -30,7 +30,7 @@ from grader.finder.tree import is_litter
 
 SOURCES = (".py", ".ipynb", ".zip")
 POLL_ENV = "GRADER_WATCH_POLL"
-QUIET_SECONDS = 0.15  # a save is over once nothing more happened for this long
+QUIET_SECONDS = 0.05  # a save is over once nothing more happened for this long
 MOST_SECONDS = 2.0  # ...or once this long has passed since it began
 MAX_FOLDERS = 1_000  # folders watched below a folder handed in whole
 
