@@ -30,6 +30,7 @@ import os
 import platform
 import queue
 import re
+import resource
 import shutil
 import signal
 import statistics
@@ -49,9 +50,18 @@ def example(name: str) -> Path:
 
 
 def timed(command: list[str], cwd: Path = ROOT, env: dict[str, str] | None = None) -> float:
+    return timed_cpu(command, cwd, env)[0]
+
+
+def timed_cpu(command: list[str], cwd: Path = ROOT, env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Wall seconds, and CPU seconds of the command's whole process tree (each process is waited for by its
+    parent, so its time is counted in its parent's children's)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(command, cwd=cwd, env=env, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def median_line(label: str, values: list[float], unit: float | None = None) -> str:
@@ -63,19 +73,22 @@ def median_line(label: str, values: list[float], unit: float | None = None) -> s
 # -- 1. first runs ----------------------------------------------------------------------------------
 
 
-def first_runs(names: list[str], runs: int) -> tuple[float, dict[str, list[float]]]:
+def first_runs(names: list[str], runs: int) -> tuple[tuple[float, float], dict[str, tuple[list[float], list[float]]]]:
+    """The torch import's median wall and CPU seconds, and each assignment's samples of both."""
     grade = shutil.which("grade") or sys.exit("grade is not on PATH: pip install -e . first")
     commands = {"torch": [sys.executable, "-c", "import torch"]}
     for name in names:
         commands[name] = [grade, name, "--submission", str(example(name))]
     for command in commands.values():  # the page cache warm for all of them
         timed(command)
-    samples: dict[str, list[float]] = {key: [] for key in commands}
+    samples: dict[str, tuple[list[float], list[float]]] = {key: ([], []) for key in commands}
     for _ in range(runs):
         for key, command in commands.items():
-            samples[key].append(timed(command))
-    torch_import = statistics.median(samples.pop("torch"))
-    return torch_import, samples
+            wall, cpu = timed_cpu(command)
+            samples[key][0].append(wall)
+            samples[key][1].append(cpu)
+    walls, cpus = samples.pop("torch")
+    return (statistics.median(walls), statistics.median(cpus)), samples
 
 
 # -- 2. watch mode ----------------------------------------------------------------------------------
@@ -285,11 +298,13 @@ def main() -> int:
     names = [f"assignment{number.strip()}" for number in args.assignments.split(",") if number.strip()]
     print(f"machine: {machine()}; load average before: {load()}")
 
-    torch_import, firsts = first_runs(names, args.runs)
-    print(f"\n1. First run, fresh processes interleaved ({args.runs} each):")
-    print(median_line('python -c "import torch"', [torch_import], None).replace("(range", "(median; range"))
-    for name, values in firsts.items():
-        print(median_line(f"grade {name}", values, torch_import))
+    (torch_import, torch_cpu), firsts = first_runs(names, args.runs)
+    print(f"\n1. First run, fresh processes interleaved ({args.runs} each; CPU: the whole process tree's):")
+    bare = 'python -c "import torch"'
+    print(f"  {bare:58s} {torch_import:7.3f} s  (CPU {torch_cpu:.3f} s)")
+    for name, (walls, cpus) in firsts.items():
+        cpu = statistics.median(cpus)
+        print(median_line(f"grade {name}", walls, torch_import) + f"  (CPU {cpu:.3f} s, {cpu / torch_cpu:.2f}x)")
 
     print(f"\n2. grade --watch ({args.regrades} re-grades each; a re-grade: save to report printed):")
     for name in names:

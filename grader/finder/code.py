@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.submission import MAX_NOTEBOOK_BYTES, MAX_SOURCE_BYTES, Unreadable, read_limited
+from grader.submission import MAX_NOTEBOOK_BYTES, MAX_SOURCE_BYTES, Unreadable, notebook_cells, read_limited
 
 TEMPLATE_HASHES = "templates.sha256"  # written by a release: "DIGEST  NAME" per template
 _TOP_LEVEL_DEF = re.compile(r"^(?:async[ \t]+)?def[ \t]+(\w+)|^class[ \t]+(\w+)", re.MULTILINE)
@@ -27,14 +27,16 @@ def code_chunks(data: bytes, suffix: str) -> list[str]:
     text = data.decode("utf-8-sig", errors="replace")
     if suffix != ".ipynb":
         return [text]
-    try:
-        import nbformat
+    cells = notebook_cells(text)
+    if cells is None:
+        try:
+            import nbformat
 
-        notebook = nbformat.reads(text, as_version=4)
-    except Exception:  # not a notebook nbformat can read: read() will say so when it is graded
-        return []
+            cells = nbformat.reads(text, as_version=4).get("cells", [])
+        except Exception:  # not a notebook nbformat can read: read() will say so when it is graded
+            return []
     chunks = []
-    for cell in notebook.get("cells", []):
+    for cell in cells:
         if cell.get("cell_type") == "code":
             source = cell.get("source", "")
             chunks.append("".join(source) if isinstance(source, list) else str(source))
