@@ -21,6 +21,7 @@ process over text only; nothing here executes the student's code.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -131,10 +132,17 @@ def history_units(history: list[tuple[int, str]]) -> tuple[list[Unit], list[Load
 def _units(cells: list[tuple[str, str, str]]) -> tuple[list[Unit], list[LoadNote]]:
     units, notes = [], []
     for label, filename, source in cells:
-        python, skipped = cell_to_python(source)
+        python, skipped = _cell_to_python(source)
         notes += [LoadNote("dropped", f"{label}, line {line}", text) for line, text in skipped]
         units.append(Unit(label, filename, python))
     return units, notes
+
+
+@functools.lru_cache(maxsize=4096)
+def _cell_to_python(source: str) -> tuple[str, tuple[tuple[int, str], ...]]:
+    """cell_to_python, remembered: %grade sends a kernel's every cell each time, and they never change."""
+    python, notes = cell_to_python(source)
+    return python, tuple(notes)
 
 
 def cell_to_python(source: str) -> tuple[str, list[tuple[int, str]]]:

@@ -23,7 +23,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from grader.api import grade
+from grader.api import grade, load_reference
 from grader.course import Assignment, find_course, list_assignments, load_assignment
 from grader.errors import GraderError, GraderFault, UsageError
 from grader.jupyter import protocol
@@ -41,14 +41,17 @@ class Service:
 
     def __init__(self) -> None:
         self._servers: dict[tuple[Path, str], ForkServer] = {}
+        self._settings: dict[Path, tuple[int, Assignment]] = {}  # assignment.yaml -> (its mtime, as loaded)
 
     def handle(self, request: dict[str, Any]) -> protocol.Reply:
         reply: protocol.Reply = {"id": request.get("id", 0)}
         try:
             assignment = self._assignment(request)
             server = self._server(assignment)
-            if request.get("op") == "warm":
-                assignment.checks()  # imports what they need (PyTorch) here, while the student works
+            if request.get("op") == "warm":  # what the first grade would do first, done while the student works
+                assignment.checks()  # and what they import (PyTorch)
+                load_reference(assignment)
+                history_units([(0, "%time pass")])  # IPython's input transformer
                 return {**reply, "ok": True, "assignment": assignment.name}
             if request.get("op") != "grade":
                 raise UsageError(f"unknown request {request.get('op')!r}")
@@ -96,7 +99,14 @@ class Service:
             raise UsageError(f"Which assignment is this? Open the notebook from {course / 'assignments'}/NAME/, or "
                              "say it: %grade --assignment NAME (assignments here: "
                              f"{', '.join(list_assignments(course)) or 'none'}).")
-        return load_assignment(course, name)
+        settings = course / "assignments" / name / "assignment.yaml"
+        try:
+            changed = settings.stat().st_mtime_ns
+        except OSError:
+            return load_assignment(course, name)  # says there is no such assignment
+        if self._settings.get(settings, (None,))[0] != changed:  # read again when the course changes it
+            self._settings[settings] = (changed, load_assignment(course, name))
+        return self._settings[settings][1]
 
     def _server(self, assignment: Assignment) -> ForkServer:
         key = (assignment.course, assignment.name)
