@@ -15,7 +15,8 @@ Prints, for correct submissions (examples/ASSIGNMENT/full_marks.py):
    it (as the client sees them: request sent to report displayed). Needs ipykernel.
 4. Assignment 4 against its floor: the student's functions called once each, as the public
    checks call them (data, each classifier trained once and asked for its predictions), in a
-   plain process that imports PyTorch and the example and nothing of the grader's; then `grade
+   plain process that imports PyTorch and the example and nothing of the grader's, with one
+   thread as the sandbox gives student code (OMP_NUM_THREADS=1, torch.set_num_threads(1)); then `grade
    assignment4` in a student's copy (`grade release`: public checks, so each classifier trains
    once) and in this course (hidden checks too, which train each classifier again).
 
@@ -193,6 +194,8 @@ import numpy as np
 import torch
 from torch import nn
 
+torch.set_num_threads(1)  # as the grader runs student code (the assignment's threads: 1)
+
 spec = importlib.util.spec_from_file_location("student", sys.argv[1])
 student = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(student)
@@ -227,8 +230,9 @@ X, y = spiral()
 test_X, _ = spiral()
 student.train_spiral_classifier(X, y, device)(test_X)
 
-import gzip, os, sklearn
-path = os.path.join(os.path.dirname(sklearn.__file__), "datasets", "data", "digits.csv.gz")
+import gzip, importlib.util, os
+path = os.path.join(importlib.util.find_spec("sklearn").submodule_search_locations[0], "datasets", "data",
+                    "digits.csv.gz")
 data = np.loadtxt(gzip.open(path), delimiter=",")
 images, digits = np.clip(data[:, :-1] / 16.0 + rng.normal(0, 0.02, (len(data), 64)), 0, 1), data[:, -1].astype(np.int64)
 order = rng.permutation(len(digits))
@@ -257,12 +261,17 @@ def assignment4(runs: int) -> dict[str, list[float]]:
                 ([grade, "assignment4", "--submission", str(example("assignment4"))], ROOT),
         }
         environment = {k: v for k, v in os.environ.items() if k != "GRADER_COURSE"}
-        for command, cwd in commands.values():
-            timed(command, cwd, environment)
+        # The floor runs the student's code with one thread, as the sandbox does (the assignment's threads):
+        # with more threads than there were free CPUs, it took ten times as long.
+        floor_environment = {**environment, **{name: "1" for name in
+                                               ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}}
+        environments = {key: floor_environment if key == "floor" else environment for key in commands}
+        for key, (command, cwd) in commands.items():
+            timed(command, cwd, environments[key])
         samples: dict[str, list[float]] = {key: [] for key in commands}
         for _ in range(runs):
             for key, (command, cwd) in commands.items():
-                samples[key].append(timed(command, cwd, environment))
+                samples[key].append(timed(command, cwd, environments[key]))
         return samples
     finally:
         shutil.rmtree(folder, ignore_errors=True)
