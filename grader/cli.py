@@ -412,7 +412,11 @@ def entry() -> None:
     Everything grade makes is written and closed by then (reports replaced atomically, the sandbox
     ended), so it runs the atexit callbacks, flushes its output and leaves.
     """
-    code = main()
+    try:
+        code = main()
+    except BrokenPipeError:  # the reader went away (grade ... | head): say nothing more, as Python's docs advise
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = ExitCode.POINTS_LOST  # the report was not all read: not a success to a script
     if "torch" not in sys.modules or threading.active_count() > 1:  # a thread still running is waited for
         sys.exit(code)
     atexit._run_exitfuncs()
