@@ -105,7 +105,7 @@ class Inotify(Watcher):
         self._fd = self._libc.inotify_init1(_IN_NONBLOCK | _IN_CLOEXEC)
         if self._fd < 0:
             raise _os_error()
-        self._by_wd: dict[int, tuple[Path, Spot]] = {}
+        self._by_wd: dict[int, tuple[Path, list[Spot]]] = {}  # a folder is watched once, for every spot in it
         self._folders = 0
         try:
             for spot in spots:
@@ -121,7 +121,7 @@ class Inotify(Watcher):
         wd = self._libc.inotify_add_watch(self._fd, os.fsencode(folder), _MASK)
         if wd < 0:
             raise _os_error()
-        self._by_wd[wd] = (folder, spot)
+        self._by_wd.setdefault(wd, (folder, []))[1].append(spot)
         if not recursive:
             return
         try:
@@ -149,21 +149,22 @@ class Inotify(Watcher):
             if mask & _IN_Q_OVERFLOW:  # events were lost: something may have changed
                 matters = True
                 continue
-            folder, spot = self._by_wd.get(wd, (None, None))
-            if folder is None or spot is None:
+            folder, spots = self._by_wd.get(wd, (None, []))
+            if folder is None:
                 continue
             if mask & (_IN_DELETE_SELF | _IN_MOVE_SELF | _IN_IGNORED):
                 self._by_wd.pop(wd, None)
                 matters = True
             elif mask & _IN_ISDIR:
-                if spot.names is None and not is_litter(name):
-                    matters = True
-                    if mask & (_IN_CREATE | _IN_MOVED_TO):
-                        try:
-                            self._add(folder / name, spot, recursive=True)
-                        except OSError:
-                            pass
-            elif spot.matters(name):
+                for spot in spots:
+                    if spot.names is None and not is_litter(name):
+                        matters = True
+                        if mask & (_IN_CREATE | _IN_MOVED_TO):
+                            try:
+                                self._add(folder / name, spot, recursive=True)
+                            except OSError:
+                                pass
+            elif any(spot.matters(name) for spot in spots):
                 matters = True
         return matters
 

@@ -71,7 +71,7 @@ def run(new_server: Callable[[], ForkServer], locate: Callable[[], Found],
                                           f"stands: {format_points(previous.score)}/"
                                           f"{format_points(previous.max_score)}.")
                     else:
-                        report, server = _grade(server, new_server, grade_found, found, display)
+                        report, server = _grade(server, new_server, grade_found, found, display, first=not graded)
                         graded += 1
                         if report is not None:
                             _show(previous, report, found, display)
@@ -95,8 +95,13 @@ def run(new_server: Callable[[], ForkServer], locate: Callable[[], Found],
 
 def _grade(server: ForkServer, new_server: Callable[[], ForkServer],
            grade_found: Callable[[Found, ForkServer], SubmissionReport], found: Found,
-           display: Display) -> tuple[SubmissionReport | None, ForkServer]:
-    """One run; a sandbox that stopped answering is replaced and the run tried once more."""
+           display: Display, first: bool) -> tuple[SubmissionReport | None, ForkServer]:
+    """One run; a sandbox that stopped answering is replaced and the run tried once more.
+
+    first: a problem with the command or the course in the first run (an --only that names no
+    check, an isolation profile not met) ends watching, as it ends grade; later, the course may be
+    in the middle of an edit, so it is said and watching goes on.
+    """
     for attempt in (1, 2):
         try:
             return grade_found(found, server), server
@@ -104,11 +109,17 @@ def _grade(server: ForkServer, new_server: Callable[[], ForkServer],
             server.close()
             server = new_server()
             if attempt == 2:
+                if first:
+                    raise
                 _say(display.err, f"grade: {exc}")
         except GraderFault as exc:
+            if first:
+                raise
             _say(display.err, f"grade: {exc}\n  details: {exc.details}")
             break
         except GraderError as exc:
+            if first:
+                raise
             _say(display.err, f"grade: {exc}")
             break
     return None, server

@@ -275,3 +275,12 @@ def test_watch_refuses_formats_it_cannot_print(capsys):
 
     assert main(["assignment2", "--watch", "--format", "json", "--course", str(COURSE)]) == 2
     assert "--watch prints its reports as text" in capsys.readouterr().err
+
+
+def test_a_mistake_in_the_command_ends_watching_at_once(tmp_path):
+    submission = tmp_path / "hw.py"
+    submission.write_text(FULL)
+    run = subprocess.run([sys.executable, "-m", "grader", "assignment2", "--watch", "--submission", str(submission),
+                          "--only", "no_such_check", "--course", str(COURSE)],
+                         capture_output=True, text=True, timeout=BOUND)
+    assert run.returncode == 2 and "No check is named or exercises no_such_check" in run.stderr
