@@ -86,7 +86,7 @@ def grade(assignment: Assignment, path: Path, *, seed: int | None = None, device
           server: ForkServer | None = None, protected: tuple[Path, ...] = (), shown_as: str | None = None,
           notes: tuple[LoadNote, ...] = (), limits: Limits | None = None,
           only: tuple[str, ...] = (), require: str | None = None,
-          stop_at_first_loss: bool = False) -> SubmissionReport:
+          stop_at_first_loss: bool = False, submission: Submission | None = None) -> SubmissionReport:
     """Grade the submission at path (a .py or .ipynb file) for assignment.
 
     seed: reproduces a run; by default the assignment's seed, or, where the
@@ -101,6 +101,8 @@ def grade(assignment: Assignment, path: Path, *, seed: int | None = None, device
     require: an isolation profile (isolation.PROFILES) this run must meet, else IsolationError.
     stop_at_first_loss: run no check after the first that loses points; the report holds the checks
         run (grade check asks only whether a mutant loses any point).
+    submission: the code already read, in place of the file at path (the cells a Jupyter kernel ran,
+        for %grade); path is then only what the code may read beside the assignment's folder.
     """
     started = time.perf_counter()
     if limits is not None:
@@ -116,7 +118,7 @@ def grade(assignment: Assignment, path: Path, *, seed: int | None = None, device
         checks = select(assignment.checks(), only)
         reference = load_reference(assignment)
         secret = seeds.course_secret(assignment.course) if assignment.reference is not None else None
-        submission = read(path)
+        submission = read(path) if submission is None else submission
         if seed is None:
             seed = seeds.run_seed(secret, submission.digest) if secret is not None and submission.digest \
                 else assignment.seed

@@ -21,20 +21,24 @@ process over text only; nothing here executes the student's code.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from pathlib import Path
-from typing import Any
-
-import nbformat
+from typing import TYPE_CHECKING, Any
 
 from grader.model import LoadNote
 from grader.sandbox.session import Unit
+
+if TYPE_CHECKING:
+    import nbformat
 
 _MARKER = re.compile(r"^# %%(?P<markdown> \[markdown\])?\s*$")
 
 
 def notebook_from_percent(source: str) -> nbformat.NotebookNode:
     """A notebook whose cells are the percent-format cells of source."""
+    import nbformat  # 0.3 s with its validator: only for writing twins, never while grading cells
+
     cells: list[tuple[str, list[str]]] = [("code", [])]
     for line in source.splitlines():
         marker = _MARKER.match(line)
@@ -62,6 +66,8 @@ def notebook_from_percent(source: str) -> nbformat.NotebookNode:
 
 
 def render(source: str) -> str:
+    import nbformat
+
     return nbformat.writes(notebook_from_percent(source)) + "\n"
 
 
@@ -95,7 +101,8 @@ _QUIET_LINE_MAGICS = frozenset({
     "matplotlib", "config", "load_ext", "reload_ext", "unload_ext", "autoreload", "aimport", "precision",
     "pprint", "xmode", "colors", "time", "timeit", "pinfo", "pinfo2", "pdef", "pdoc", "psource", "pfile",
     "who", "whos", "who_ls", "lsmagic", "magic", "quickref", "history", "pwd", "page", "automagic", "autocall",
-    "doctest_mode", "alias_magic", "notebook", "clear", "tb", "env", "autosave", "recall", "rerun"})
+    "doctest_mode", "alias_magic", "notebook", "clear", "tb", "env", "autosave", "recall", "rerun",
+    "grade"})  # %grade (this grader's magic) asks for a grade; inside one it has nothing to do
 _INSTALL_MAGICS = frozenset({"pip", "conda", "mamba", "micromamba", "uv"})
 _SHELL_MAGICS = frozenset({"sx", "system", "bash", "sh", "script", "cd", "killbgscripts", "ls", "cat", "mkdir",
                            "rm", "cp", "mv", "less", "more", "man", "rmdir", "ldir", "lf", "lk", "ll", "lx"})
@@ -104,18 +111,47 @@ _SHOWN = 120  # characters of a magic's line quoted in a note
 
 def cell_units(notebook: Any, filename: str) -> tuple[list[Unit], list[LoadNote]]:
     """The notebook's code cells as units in notebook order, numbered as Jupyter shows them (from 1)."""
-    units, notes = [], []
+    cells = [(f"cell {number}", f"{filename} [cell {number}]", source) for number, source in _code_cells(notebook)]
+    return _units(cells)
+
+
+def code_sources(notebook: Any) -> list[str]:
+    """The text of the notebook's code cells, in order."""
+    return [source for _, source in _code_cells(notebook)]
+
+
+def _code_cells(notebook: Any) -> list[tuple[int, str]]:
+    found = []
     for number, cell in enumerate(notebook.get("cells", []), start=1):
         if cell.get("cell_type") != "code":
             continue
         source = cell.get("source", "")
-        if isinstance(source, list):
-            source = "".join(source)
-        label = f"cell {number}"
-        python, skipped = cell_to_python(str(source))
+        if isinstance(source, list):  # read as plain JSON, a hand-edited file may hold anything here
+            source = "".join(part for part in source if isinstance(part, str))
+        found.append((number, str(source)))
+    return found
+
+
+def history_units(history: list[tuple[int, str]]) -> tuple[list[Unit], list[LoadNote]]:
+    """The cells a kernel has run, as (execution count, what was typed) in the order they ran
+    (IPython's In[]), as units labelled as Jupyter shows them: In [7]. Empty inputs are left out."""
+    return _units([(f"In [{number}]", f"In [{number}]", source) for number, source in history if source.strip()])
+
+
+def _units(cells: list[tuple[str, str, str]]) -> tuple[list[Unit], list[LoadNote]]:
+    units, notes = [], []
+    for label, filename, source in cells:
+        python, skipped = _cell_to_python(source)
         notes += [LoadNote("dropped", f"{label}, line {line}", text) for line, text in skipped]
-        units.append(Unit(label, f"{filename} [{label}]", python))
+        units.append(Unit(label, filename, python))
     return units, notes
+
+
+@functools.lru_cache(maxsize=4096)
+def _cell_to_python(source: str) -> tuple[str, tuple[tuple[int, str], ...]]:
+    """cell_to_python, remembered: %grade sends a kernel's every cell each time, and they never change."""
+    python, notes = cell_to_python(source)
+    return python, tuple(notes)
 
 
 def cell_to_python(source: str) -> tuple[str, list[tuple[int, str]]]:

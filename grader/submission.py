@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import json
 import os
 import stat
 from dataclasses import dataclass
@@ -29,10 +30,12 @@ class Submission:
     """A submission ready to hand to a sandbox worker.
 
     problem: set when the file could not be read; every check then reports it.
-    digest: SHA-256 of the whole file as read, Markdown cells and outputs of a
-        notebook included: what a run's seed is drawn from (grader.seeds), so
-        that nothing in the file, code or not, can carry answers from one run
-        into the next unchanged.
+    digest: SHA-256 of the code as written, comments included: what a run's
+        seed is drawn from (grader.seeds), so that code changed in any way
+        cannot carry answers from one run into the next. For a .py file, the
+        whole file; for a notebook, its code cells (cells_digest), so that
+        outputs and metadata Jupyter saves do not change the run, and %grade on
+        the same cells run in a kernel gets the same seed as grade on the file.
     """
 
     path: Path
@@ -124,8 +127,6 @@ def _decode(path: Path, data: bytes) -> str | Submission:
 
 
 def _read_notebook(path: Path) -> Submission:
-    import nbformat
-
     text = _read_text(path, MAX_NOTEBOOK_BYTES)
     if isinstance(text, Submission):
         return text
@@ -133,18 +134,45 @@ def _read_notebook(path: Path) -> Submission:
         return Submission(path, (), problem=(
             f"{printable(path.name)} has more than {MAX_CELLS} cells, more than a notebook for this course "
             "should need. Merge small cells and submit again."))
-    try:
-        notebook = nbformat.reads(text, as_version=4)
-    except Exception as exc:  # nbformat raises several types for broken files
-        return Submission(path, (), problem=(
-            f"{path.name} could not be read as a Jupyter notebook ({type(exc).__name__}). "
-            "Open it in Jupyter, save it, and submit again."))
-    from grader.notebooks import cell_units
+    cells = notebook_cells(text)
+    if cells is None:
+        import nbformat
 
-    units, notes = cell_units(notebook, printable(path.name))
-    return Submission(path, tuple(units), tuple(notes), digest=_digest(text))
+        try:
+            cells = nbformat.reads(text, as_version=4).get("cells", [])
+        except Exception as exc:  # nbformat raises several types for broken files
+            return Submission(path, (), problem=(
+                f"{printable(path.name)} could not be read as a Jupyter notebook ({type(exc).__name__}). "
+                "Open it in Jupyter, save it, and submit again."))
+    from grader.notebooks import cell_units, code_sources
+
+    units, notes = cell_units({"cells": cells}, printable(path.name))
+    return Submission(path, tuple(units), tuple(notes), digest=cells_digest(code_sources({"cells": cells})))
 
 
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def cells_digest(sources: list[str]) -> str:
+    """The digest of code in cells, in order, blanks at their ends aside (Jupyter's file and a
+    kernel's history keep them differently); cells of nothing but blanks are left out."""
+    return _digest(json.dumps([source.rstrip() for source in sources if source.strip()]))
+
+
+def notebook_cells(text: str) -> list[dict] | None:
+    """The cells of a notebook in format 4 (every Jupyter since 2015 writes it), read as plain JSON.
+
+    None for anything else (an older format, not a notebook at all), which nbformat then reads or
+    refuses. nbformat reads format 4 into the same cells, but its import and its schema validation
+    cost the grading process up to a second before anything could be graded.
+    """
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):  # nested past the parser's depth: nbformat then refuses it
+        return None
+    if not isinstance(data, dict) or data.get("nbformat") != 4 or not isinstance(data.get("cells"), list):
+        return None
+    cells = data["cells"]
+    return cells if all(isinstance(cell, dict) for cell in cells) else None
 

@@ -138,3 +138,25 @@ def test_a_zip_submission_is_graded_and_named_by_its_member(in_course, tmp_path,
     assert main(["assignment2", "--submission", str(tmp_path / "hw.zip"), "--json", "-"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["submission"] == "hw.zip/hw2/assignment2.py" and report["score"] == report["max_score"]
+
+
+def test_the_installed_command_leaves_quickly_with_everything_written_and_its_exit_status(tmp_path):
+    """grade as a command (grader.cli.entry) skips PyTorch's teardown; its output, files and status stay whole."""
+    import subprocess
+    import sys
+
+    from grader.cli import entry  # noqa: F401  (what [project.scripts] and python -m grader run)
+
+    wrong = FIXTURES / "assignment1"
+    submission = next(p for p in sorted(wrong.glob("*.py")))  # any assignment-1 fixture: PyTorch gets imported
+    report = tmp_path / "report.json"
+    run = subprocess.run([sys.executable, "-m", "grader", "assignment1", "--submission", str(submission),
+                          "--json", str(report), "--course", str(COURSE)], capture_output=True, text=True, timeout=600)
+    data = json.loads(report.read_text())
+    assert run.returncode == (0 if data["score"] == data["max_score"] else 1), run.stderr
+    assert run.stdout.rstrip().splitlines()[-1].startswith("Score:") or "hidden check" in run.stdout.splitlines()[-1]
+    head = subprocess.Popen([sys.executable, "-m", "grader", "assignment1", "--submission", str(submission),
+                             "--course", str(COURSE)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    head.stdout.close()  # grade ... | head: the reader went away
+    head.wait(timeout=600)
+    assert head.returncode == 1 and head.stderr.read() == b""

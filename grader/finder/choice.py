@@ -178,7 +178,7 @@ def find(entries: Sequence[Path], wanted: Wanted) -> Found:
         survey = _survey(entries, stack)
         # In a student's own copy, the templates' folder holds their work, not the templates.
         pristine = wanted.templates is not None and not any(_inside(e, wanted.templates) for e in entries)
-        knowledge = template(wanted.name, wanted.templates, pristine)
+        knowledge = template(wanted.name, wanted.templates, pristine, frozenset(c.suffix for c in survey.candidates))
         examined: list[_Examined] = []
         budget = MAX_EXAMINED_BYTES
         for candidate in sorted(survey.candidates, key=lambda c: (c.depth, c.shown)):

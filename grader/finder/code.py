@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.submission import MAX_NOTEBOOK_BYTES, MAX_SOURCE_BYTES, Unreadable, read_limited
+from grader.submission import MAX_NOTEBOOK_BYTES, MAX_SOURCE_BYTES, Unreadable, notebook_cells, read_limited
 
 TEMPLATE_HASHES = "templates.sha256"  # written by a release: "DIGEST  NAME" per template
 _TOP_LEVEL_DEF = re.compile(r"^(?:async[ \t]+)?def[ \t]+(\w+)|^class[ \t]+(\w+)", re.MULTILINE)
@@ -27,14 +27,16 @@ def code_chunks(data: bytes, suffix: str) -> list[str]:
     text = data.decode("utf-8-sig", errors="replace")
     if suffix != ".ipynb":
         return [text]
-    try:
-        import nbformat
+    cells = notebook_cells(text)
+    if cells is None:
+        try:
+            import nbformat
 
-        notebook = nbformat.reads(text, as_version=4)
-    except Exception:  # not a notebook nbformat can read: read() will say so when it is graded
-        return []
+            cells = nbformat.reads(text, as_version=4).get("cells", [])
+        except Exception:  # not a notebook nbformat can read: read() will say so when it is graded
+            return []
     chunks = []
-    for cell in notebook.get("cells", []):
+    for cell in cells:
         if cell.get("cell_type") == "code":
             source = cell.get("source", "")
             chunks.append("".join(source) if isinstance(source, list) else str(source))
@@ -152,10 +154,12 @@ class Template:
                          if not d.stub and (d.body is None or d.body != self.bodies.get(name)))
 
 
-def template(name: str, folder: Path | None, pristine: bool) -> Template:
+def template(name: str, folder: Path | None, pristine: bool, kinds: frozenset[str] = frozenset({".ipynb"})) -> Template:
     """The templates of assignment name in folder. pristine: the folder's own files are the
     templates as released; in a student's copy they are the student's work, and only the digests
-    recorded at release time tell what the templates were."""
+    recorded at release time tell what the templates were. kinds: the suffixes of the candidates;
+    the notebook template is read only where a notebook is to be compared with it (reading one
+    costs nbformat's import, a third of a second before grading can start)."""
     if folder is None:
         return Template()
     digests: set[str] = set()
@@ -168,6 +172,8 @@ def template(name: str, folder: Path | None, pristine: bool) -> Template:
         return Template(frozenset(digests))
     bodies: dict[str, str | None] = {}
     for suffix in (".py", ".ipynb"):
+        if suffix != ".py" and suffix not in kinds:  # the .py template is read for its function bodies
+            continue
         path = folder / f"{name}{suffix}"
         try:
             chunks = code_chunks(read_limited(path, MAX_NOTEBOOK_BYTES), suffix)

@@ -7,6 +7,7 @@ in code style; a carriage return counts as a line break, as it does in <pre>.
 
 from __future__ import annotations
 
+import re
 from html import escape as _escape
 
 from grader.model import CheckResult, DiagnosisRow, SubmissionReport
@@ -79,9 +80,37 @@ def render(report: SubmissionReport, back: str | None = "summary/index.html", no
     back: where the link back (to the class summary) points, or None for no link;
     notebook: the feedback notebook's page (results beside the student's cells), if there is one.
     """
-    view_ = view(report)
     body = [f'<nav><a href="{escape(back)}">&larr; Class summary</a></nav>'] if back else []
-    body += [f"<h1>{escape(view_.heading)}</h1>", f"<p><strong>{escape(view_.total)}</strong></p>"]
+    return page(view(report).heading, body + _content(report, notebook))
+
+
+SCOPE = "grader-report"
+
+
+def fragment(report: SubmissionReport) -> str:
+    """The student's page as a block inside another page (a notebook's output, for %grade): the same
+    content, with its style confined to the block so that it restyles nothing around it."""
+    # The class thrice: a notebook's own rules for output tables (JupyterLab's right-aligns every cell with
+    # a selector worth two classes) must not win over the report's.
+    scope = f".{SCOPE}" * 3
+    style = scoped(STYLE, scope) + f"{scope}{{margin:0;background:#fff;max-width:60em}}"
+    return f'<div class="{SCOPE}"><style>{style}</style>\n' + "\n".join(_content(report, None)) + "\n</div>\n"
+
+
+def scoped(css: str, scope: str) -> str:
+    """css with every selector confined to what scope selects (body becomes the scope itself)."""
+    rules = []
+    for selectors, declarations in re.findall(r"([^{}]+)\{([^{}]*)\}", css):
+        if selectors.strip().startswith("@"):
+            raise ValueError(f"scoped() takes plain rules, not {selectors.strip()}")
+        confined = [scope if s.strip() == "body" else f"{scope} {s.strip()}" for s in selectors.split(",")]
+        rules.append(f"{','.join(confined)}{{{declarations}}}")
+    return "".join(rules)
+
+
+def _content(report: SubmissionReport, notebook: str | None) -> list[str]:
+    view_ = view(report)
+    body = [f"<h1>{escape(view_.heading)}</h1>", f"<p><strong>{escape(view_.total)}</strong></p>"]
     if notebook:
         body.append(f'<p><a href="{escape(notebook)}">Your notebook with these results beside its cells</a></p>')
     if view_.problem:
@@ -111,4 +140,4 @@ def render(report: SubmissionReport, back: str | None = "summary/index.html", no
         if view_.hidden_failures:
             body.append("<ul>" + "".join(f"<li>{message(title)}: {message(text)}</li>"
                                          for title, text in view_.hidden_failures) + "</ul>")
-    return page(view_.heading, body)
+    return body

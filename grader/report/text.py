@@ -42,23 +42,23 @@ def clean(text: str) -> str:
 
 def render(report: SubmissionReport, width: int = 80, colour: bool = False, ascii_only: bool = False) -> str:
     width = max(width, _MIN_WIDTH)
-    lines = _wrap(clean(f"{report.assignment}: {report.submission} (seed {report.seed})"), width)
+    lines = wrap(clean(f"{report.assignment}: {report.submission} (seed {report.seed})"), width)
     if report.notes:
         lines += ["", "Notes on loading your file:"]
         for note in report.notes:
-            lines += _wrap(clean(_note_text(note)), width, "  ", "    ")
+            lines += wrap(clean(_note_text(note)), width, "  ", "    ")
     lines.append("")
     points_width = max((len(_points(r)) for r in report.results), default=3)
     said: set[str] = set()
     for result in by_function(report.results):
-        lines += _result_lines(result, width, points_width, colour, result.message in said)
+        lines += result_lines(result, width, points_width, colour, result.message in said)
         lines += curve_lines(result.curves, width, " " * (_STATUS_WIDTH + points_width + 2), ascii_only)
         said.add(result.message)
-    lines += ["", *_wrap(total_line(report), width)]
+    lines += ["", *wrap(total_line(report), width)]
     if report.hidden_not_run:
         one = report.hidden_not_run == 1
         points = format_points(report.hidden_points_not_run)
-        lines += _wrap(
+        lines += wrap(
             f"{report.hidden_not_run} hidden check{'' if one else 's'} ({points} point{'' if points == '1' else 's'}) "
             f"{'was' if one else 'were'} not run here; {'it runs' if one else 'they run'} when your work is graded.",
             width)
@@ -77,7 +77,8 @@ def by_function(results: tuple[CheckResult, ...]) -> list[CheckResult]:
     return sorted(results, key=lambda r: order[r.functions[0] if r.functions else ""])
 
 
-def _result_lines(result: CheckResult, width: int, points_width: int, colour: bool, repeated: bool) -> list[str]:
+def result_lines(result: CheckResult, width: int, points_width: int, colour: bool, repeated: bool) -> list[str]:
+    """One check as the report shows it: status, points, title, and (when it lost points) why."""
     word = _WORDS[result.status]
     shown = f"\033[{_COLOURS[result.status]}m{word}\033[0m" if colour else word
     shown += " " * (_STATUS_WIDTH - len(word))
@@ -87,10 +88,10 @@ def _result_lines(result: CheckResult, width: int, points_width: int, colour: bo
     title = textwrap.wrap(label, width - len(indent)) or [""]
     lines = [shown + head + title[0]] + [indent + t for t in title[1:]]
     if result.status != "passed":
-        lines += _wrap("Same problem as above." if repeated else clean(result.message), width, indent, indent)
+        lines += wrap("Same problem as above." if repeated else clean(result.message), width, indent, indent)
         if result.diagnosis and not repeated:
             lines += [line for row in diagnosis_lines(result.diagnosis)
-                      for line in _wrap(row, width, indent + "  ", indent + "    ")]
+                      for line in wrap(row, width, indent + "  ", indent + "    ")]
         if result.output:
             lines.append(indent + "Your code printed:")
             lines += [f"{indent}| {line}"[:width] for line in clean(result.output).splitlines()]
@@ -156,7 +157,8 @@ def total_line(report: SubmissionReport) -> str:
     return f"Score: {format_points(report.score)}/{format_points(report.max_score)}{summary}"
 
 
-def _wrap(text: str, width: int, first: str = "", rest: str = "") -> list[str]:
+def wrap(text: str, width: int, first: str = "", rest: str = "") -> list[str]:
+    """text wrapped to width, paragraph by paragraph, first indenting its first line and rest the others."""
     lines: list[str] = []
     for paragraph in text.splitlines() or [""]:
         lines += textwrap.wrap(paragraph, width, initial_indent=first, subsequent_indent=rest or first,

@@ -252,8 +252,10 @@ class ForkServer:
         if self._control is not None:
             self._control.sock.close()
             self._control = None
-        self._ready = False
+        ready, self._ready = self._ready, False
         if self._process is not None:
+            if not ready:  # still importing: nothing to clean up yet, so no reason to wait for its imports
+                self._process.kill()
             try:
                 self._process.wait(timeout=10)
             except subprocess.TimeoutExpired:

@@ -214,8 +214,10 @@ def serve(control: protocol.Channel, preload: list[str], scratches: _Scratches, 
 
     # Everything loaded so far is shared with every fork. Frozen objects are never
     # traversed by the collector again, so a worker does not copy the pages it
-    # merely inherited just to scan them.
-    gc.collect()
+    # merely inherited just to scan them. Only the young generations are collected
+    # first: a full collection with PyTorch loaded walks ~170,000 objects (0.1-0.35 s
+    # before the first worker, in every run) to free a few dozen.
+    gc.collect(1)
     if many:
         compact_memory()
     gc.freeze()
@@ -322,10 +324,19 @@ def main(argv: list[str] | None = None) -> None:
     namespaces.isolate(wanted, landlock.runtime_roots(), (scratch_root,), close_in_parent=(control_fd,))
     control = protocol.Channel(socket.socket(fileno=control_fd))
     scratches = _Scratches(scratch_root, int(options.get("disk_bytes", 0)))
+    status = 0
     try:
         serve(control, list(options.get("preload", ())), scratches, many=bool(options.get("many")))
+    except BaseException:  # the grader's end closing mid-message (a reset) lands here too
+        traceback.print_exc()
+        status = 1
     finally:
         scratches.remove_all()
+    # Everything is cleaned up: leave without tearing down PyTorch's and NumPy's modules, which
+    # kept the grader waiting 0.2-0.6 s at the end of every run.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
 
 
 if __name__ == "__main__":
