@@ -32,7 +32,7 @@ import sys
 import types
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 import numpy as np
 
@@ -73,8 +73,11 @@ class CheckSpec:
     timeout: float | None = None
 
 
+_Check = TypeVar("_Check", bound=Callable[..., Any])
+
+
 def check(*, points: float, functions: str | Iterable[str], hidden: bool | None = None, name: str | None = None,
-          timeout: float | None = None) -> Callable:
+          timeout: float | None = None) -> Callable[[_Check], _Check]:
     """Mark a function as a check worth points, exercising the named student functions.
 
     hidden: defaults to where the file lives (under reference/ means hidden).
@@ -83,14 +86,15 @@ def check(*, points: float, functions: str | Iterable[str], hidden: bool | None 
     """
     names = (functions,) if isinstance(functions, str) else tuple(functions)
 
-    def mark(function: Callable) -> Callable:
-        function.__grader_check__ = _Declared(points, names, hidden, name, timeout)
+    def mark(function: _Check) -> _Check:
+        # setattr: a function's type has no such attribute, and mypy is strict here
+        setattr(function, "__grader_check__", _Declared(points, names, hidden, name, timeout))  # noqa: B010
         return function
 
     return mark
 
 
-_loaded: dict[tuple, list[CheckSpec]] = {}
+_loaded: dict[tuple[str, int, str, bool, tuple[Path, ...]], list[CheckSpec]] = {}
 
 
 def load_file(path: Path, module_name: str, *, hidden: bool, search: tuple[Path, ...] = ()) -> list[CheckSpec]:
@@ -144,7 +148,7 @@ def _package(name: str, search: tuple[Path, ...]) -> None:
         module.__path__ = [str(folder) for folder in search if folder.is_dir()]
 
 
-def _spec(path: Path, attribute: str, function: Callable, declared: _Declared, hidden_file: bool) -> CheckSpec:
+def _spec(path: Path, attribute: str, function: Callable[..., Any], declared: _Declared, hidden_file: bool) -> CheckSpec:
     where = f"{path}: check {attribute}"
     if not isinstance(declared.points, (int, float)) or not math.isfinite(declared.points) or declared.points <= 0:
         raise SpecError(f"{where}: points must be a positive number, not {declared.points!r}")

@@ -66,7 +66,7 @@ def _is_tensor(value: Any) -> bool:
     return torch is not None and isinstance(value, torch.Tensor)
 
 
-def _shape(shape: tuple) -> str:
+def _shape(shape: tuple[int, ...]) -> str:
     return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
@@ -81,7 +81,7 @@ def _number(value: Any) -> str:
     return str(value)
 
 
-def _index(index: tuple) -> str:
+def _index(index: tuple[int, ...]) -> str:
     return "[" + ", ".join(str(int(i)) for i in index) + "]"
 
 
@@ -151,7 +151,8 @@ def _wrong_type(what: str, actual: Any, wanted: str, hint: str = "") -> CheckFai
     return CheckFailed(f"{what} returned the wrong kind of value.", f"{returned} {hint}".strip())
 
 
-def _same_array(actual, expected: np.ndarray, what, rtol, atol, check_dtype) -> None:
+def _same_array(actual: Any, expected: np.ndarray, what: str, rtol: float | None, atol: float | None,
+                check_dtype: bool) -> None:
     if not isinstance(actual, np.ndarray):
         hint = "Convert it with np.array(...) or build the result with np.zeros(...)." if isinstance(
             actual, (list, tuple)) else ""
@@ -163,7 +164,7 @@ def _same_array(actual, expected: np.ndarray, what, rtol, atol, check_dtype) -> 
     _same_values(what, actual, expected, *tolerance(str(expected.dtype), rtol, atol))
 
 
-def _same_shape(what: str, actual: tuple, expected: tuple) -> None:
+def _same_shape(what: str, actual: tuple[int, ...], expected: tuple[int, ...]) -> None:
     if tuple(actual) == tuple(expected):
         return
     hint = " (transposed?)" if tuple(actual) == tuple(expected)[::-1] else ""
@@ -209,7 +210,8 @@ def _is_nan(value: Any) -> bool:
     return isinstance(value, (float, complex, np.floating, np.complexfloating)) and bool(np.isnan(value))
 
 
-def _same_tensor(actual, expected, what, rtol, atol, check_dtype) -> None:
+def _same_tensor(actual: Any, expected: Any, what: str, rtol: float | None, atol: float | None,
+                 check_dtype: bool) -> None:
     if not _is_tensor(actual):
         hint = "Convert it with torch.as_tensor(...)." if isinstance(actual, np.ndarray) else ""
         raise _wrong_type(what, actual, "a torch.Tensor", hint)
@@ -225,14 +227,16 @@ def _same_tensor(actual, expected, what, rtol, atol, check_dtype) -> None:
                  *tolerance(dtype_name, rtol, atol, device=expected.device.type))
 
 
-def _to_numpy(tensor) -> np.ndarray:
+def _to_numpy(tensor: Any) -> np.ndarray:
     tensor = tensor.detach().cpu()
     if str(tensor.dtype) in ("torch.bfloat16", "torch.float16"):
         tensor = tensor.float()
-    return tensor.numpy()
+    array: np.ndarray = tensor.numpy()
+    return array
 
 
-def _same_sequence(actual, expected, what, rtol, atol, check_dtype) -> None:
+def _same_sequence(actual: Any, expected: list[Any] | tuple[Any, ...], what: str, rtol: float | None,
+                   atol: float | None, check_dtype: bool) -> None:
     kind = "a tuple" if isinstance(expected, tuple) else "a list"
     if not isinstance(actual, (list, tuple)):
         raise _wrong_type(what, actual, f"{kind} of {len(expected)} items")
@@ -243,7 +247,8 @@ def _same_sequence(actual, expected, what, rtol, atol, check_dtype) -> None:
         assert_same(a, e, what=f"{what}[{i}]", rtol=rtol, atol=atol, check_dtype=check_dtype)
 
 
-def _same_dict(actual, expected, what, rtol, atol, check_dtype) -> None:
+def _same_dict(actual: Any, expected: dict[Any, Any], what: str, rtol: float | None, atol: float | None,
+               check_dtype: bool) -> None:
     if not isinstance(actual, dict):
         raise _wrong_type(what, actual, "a dict")
     missing = [k for k in expected if k not in actual]
@@ -272,7 +277,7 @@ def as_number(value: Any, *, what: str) -> float | complex:
     raise _wrong_type(what, value, "a single number")
 
 
-def as_sequence(value: Any, *, what: str, length: int | None = None, wanted: str = "a list or tuple") -> list:
+def as_sequence(value: Any, *, what: str, length: int | None = None, wanted: str = "a list or tuple") -> list[Any]:
     """value as a list when it is a list or tuple (of length items, when given), or CheckFailed.
 
     Checks use this instead of ``list(...)`` or ``tuple(...)``, which would

@@ -18,10 +18,10 @@ _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u
 _CUT = " ... (cut)"
 
 
-def clean_text(text: str, limit: int) -> str:
-    """text without control sequences, with \\r as a line break, at most limit characters."""
-    if not isinstance(text, str):
-        text = str(text)
+def clean_text(value: object, limit: int) -> str:
+    """value as text without control sequences, with \\r as a line break, at most limit characters
+    (what comes from a worker is typed by nobody: anything else is made text first)."""
+    text = value if isinstance(value, str) else str(value)
     if len(text) > 4 * limit + 64:  # cleaning cannot grow text: cut a hostile megabyte first
         text = text[: 4 * limit + 64]
     text = text.replace("\r\n", "\n").replace("\r", "\n")
