@@ -15,9 +15,10 @@ import sys
 import time
 import zlib
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 from grader import failed_imports, seeds
 from grader.checks import CheckSpec

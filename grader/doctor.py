@@ -161,8 +161,8 @@ def render(diagnosis: Diagnosis, width: int = 100) -> str:
 def to_data(diagnosis: Diagnosis) -> dict:
     return {
         "isolated": diagnosis.isolated,
-        "layers": [{"layer": l.name, "active": l.active, "detail": l.detail, "stops": l.stops}
-                   for l in diagnosis.layers],
+        "layers": [{"layer": layer.name, "active": layer.active, "detail": layer.detail, "stops": layer.stops}
+                   for layer in diagnosis.layers],
         "attempts": [{"attempt": a.what, "outcome": a.outcome} for a in diagnosis.attempts],
         "profiles": {profile: {"met": not names, "lacking": names} for profile, names in diagnosis.missing.items()},
     }

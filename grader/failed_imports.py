@@ -19,8 +19,8 @@ from __future__ import annotations
 import ast
 import dataclasses
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from grader.model import CheckResult, LoadNote
 from grader.sandbox.session import Unit

@@ -12,8 +12,9 @@ from __future__ import annotations
 import contextlib
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from grader.checks import CheckSpec
 from grader.errors import CheckFailed, GraderError, GraderFault

@@ -89,7 +89,7 @@ class Student:
         return value
 
     def run(self, name: str, args: tuple = (), kwargs: dict | None = None, *, timeout: float | None = None,
-            on: "RemoteObject | None" = None) -> Call:
+            on: RemoteObject | None = None) -> Call:
         """Call name(*args, **kwargs) and return the value and the arguments after the call.
 
         Use this when it matters what the call did to its inputs; the plain
@@ -97,7 +97,7 @@ class Student:
         """
         return self._call(name, args, kwargs or {}, timeout, on, return_args=True)
 
-    def _call(self, name: str, args: tuple, kwargs: dict, timeout: float | None, on: "RemoteObject | None",
+    def _call(self, name: str, args: tuple, kwargs: dict, timeout: float | None, on: RemoteObject | None,
               return_args: bool) -> Any:
         function = f"{on.class_name}.{name}" if on is not None else name
         message = {
@@ -131,13 +131,13 @@ class Student:
         }
         return self._wrap(self._request(message, function, timeout).value, function)
 
-    def get(self, name: str, on: "RemoteObject | None" = None) -> Any:
+    def get(self, name: str, on: RemoteObject | None = None) -> Any:
         function = f"{on.class_name}.{name}" if on is not None else name
         message = {"op": "get", "on": self._encode_arg(on, function) if on is not None else None,
                    "path": name.split(".")}
         return self._wrap(self._request(message, function, None).value, function)
 
-    def set(self, name: str, value: Any, on: "RemoteObject | None" = None) -> None:
+    def set(self, name: str, value: Any, on: RemoteObject | None = None) -> None:
         function = f"{on.class_name}.{name}" if on is not None else name
         message = {"op": "set", "on": self._encode_arg(on, function) if on is not None else None,
                    "path": name.split("."), "value": self._encode_arg(value, function)}

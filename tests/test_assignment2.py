@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-
 import grader
 from grader.course import load_assignment
 from grader.report import text

@@ -12,7 +12,6 @@ from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
-
 from grader.api import grade
 from grader.batch import run as batch_run
 from grader.batch import similarity, work

@@ -209,7 +209,6 @@ def test_every_install_path_builds_the_grader_with_the_pinned_backend():
     that range must read license as an SPDX expression (setuptools 77 on) and stop before releases
     nobody has built it with."""
     import tomllib
-
     from packaging.requirements import Requirement
 
     project = tomllib.loads((COURSE / "pyproject.toml").read_text())
@@ -654,4 +653,6 @@ def test_gradescope_refuses_to_grade_where_student_code_would_keep_root(autograd
                          env=environment(AUTOGRADER_ROOT=str(root), GRADER_SANDBOX_USER="none"))
     results = json.loads((root / "results" / "results.json").read_text())
     assert results["score"] == 0 and not results.get("tests")
+    # Exit 2 (a configuration problem) marks the run as the autograder's failure on Gradescope; staff read why.
+    assert run.returncode == 2 and "grade doctor" in run.stderr
     assert "cannot isolate student code" in results["output"] and "not with your work" in results["output"]

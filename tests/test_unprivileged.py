@@ -48,13 +48,13 @@ def _as_ta(command: list[str], home: Path, timeout: float = 900) -> subprocess.C
         pytest.skip(f"the runtime is hidden under several folders ({', '.join(sorted(tops))})")
     script = []
     stages = []
-    for top, path in binds:
+    for _top, path in binds:
         stage = tempfile.mkdtemp(prefix="grader-stage-")
         stages.append(stage)
         script.append(f"mount --bind '{path}' '{stage}'")
     for top in tops:
         script.append(f"mount -t tmpfs -o mode=0755 tmpfs '{top}'")
-    for (top, path), stage in zip(binds, stages):
+    for (_top, path), stage in zip(binds, stages):
         script.append(f"mkdir -p '{path}' && mount --move '{stage}' '{path}'")
     script.append(f'exec setpriv --reuid={UID} --regid={UID} --clear-groups --inh-caps=-all '
                   f'env -i PATH=/usr/bin:/bin HOME={home} USER=ta LANG=C.UTF-8 "$@"')

@@ -10,7 +10,8 @@ locally, runs on a CPU of its own with them.
 from __future__ import annotations
 
 import os
-from typing import Iterator, Protocol
+from collections.abc import Iterator
+from typing import Protocol
 
 from grader.batch import work
 from grader.batch.pool import Pool

@@ -19,8 +19,7 @@ from urllib.parse import quote
 
 from grader.batch.similarity import Group
 from grader.model import CheckResult, SubmissionReport, format_points
-from grader.report import markdown
-from grader.report import svg
+from grader.report import markdown, svg
 from grader.report.html import escape, message, page, table
 
 _BINS = 10

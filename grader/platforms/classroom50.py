@@ -20,7 +20,14 @@ from pathlib import Path
 import grader
 from grader.errors import UsageError
 from grader.platforms.common import (
-    copy_course, copy_grader, empty_folder, files_under, graded_assignment, publish, template, torch_version,
+    copy_course,
+    copy_grader,
+    empty_folder,
+    files_under,
+    graded_assignment,
+    publish,
+    template,
+    torch_version,
 )
 
 # Classroom 50's runner refuses bundles larger than this.

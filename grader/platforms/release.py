@@ -16,7 +16,15 @@ from pathlib import Path
 from grader.errors import GraderError
 from grader.finder import TEMPLATE_HASHES, file_code_digest
 from grader.platforms.common import (
-    copy_course, copy_grader, digest, empty_folder, files_under, graded_assignment, publish, template, torch_version,
+    copy_course,
+    copy_grader,
+    digest,
+    empty_folder,
+    files_under,
+    graded_assignment,
+    publish,
+    template,
+    torch_version,
 )
 
 _GITIGNORE = ".venv/\n__pycache__/\n*.py[cod]\n*.egg-info/\n.ipynb_checkpoints/\n"

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from grader.model import SubmissionReport, format_points
 from grader.report import markdown

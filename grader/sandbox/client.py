@@ -209,7 +209,7 @@ class ForkServer:
             raise SandboxError(f"the sandbox stopped answering ({reason}):\n{self._log_text()}")
         return reply, fds
 
-    def fork(self, config: protocol.Config, limits: "TransportLimits") -> "Worker":
+    def fork(self, config: protocol.Config, limits: TransportLimits) -> Worker:
         """A worker (the zygote's spare) configured with config."""
         request: protocol.ForkRequest = {"op": "fork"}
         reply, fds = self._exchange(dict(request))
@@ -269,7 +269,7 @@ class ForkServer:
             remove_tree(self._scratch_root)
             self._scratch_root = None
 
-    def __enter__(self) -> "ForkServer":
+    def __enter__(self) -> ForkServer:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -18,7 +18,13 @@ from grader.errors import GraderError
 from grader.model import LoadNote
 from grader.sandbox import faults, protocol
 from grader.sandbox.client import (
-    ForkServer, TransportLimits, Worker, WorkerGarbled, WorkerGone, WorkerOverDisk, WorkerOverMemory,
+    ForkServer,
+    TransportLimits,
+    Worker,
+    WorkerGarbled,
+    WorkerGone,
+    WorkerOverDisk,
+    WorkerOverMemory,
     WorkerTimedOut,
 )
 from grader.sandbox.codec import DecodeError, RemoteRef
@@ -136,7 +142,7 @@ class Session:
         except (WorkerGone, WorkerTimedOut, WorkerGarbled, WorkerOverMemory, WorkerOverDisk, DecodeError) as exc:
             text, _ = self.worker.take_output()
             self._discard_worker()
-            raise GraderError(f"the sandbox worker failed before running any student code ({exc!r}):\n{text}")
+            raise GraderError(f"the sandbox worker failed before running any student code ({exc!r}):\n{text}") from exc
         broken = None
         loaded = protocol.Loaded((), {})
         try:

@@ -34,11 +34,12 @@ import contextlib
 import functools
 import sys
 from collections import Counter
-from typing import Any, Iterator
-
-from grader.sandbox import hooks
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
+
+from grader.sandbox import hooks
 
 # NumPy functions that allocate, copy, reshape or describe arrays without doing
 # arithmetic on their elements.

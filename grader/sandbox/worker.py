@@ -11,8 +11,8 @@ This module must not import the grading side of the package.
 """
 
 from __future__ import annotations
-
 import __future__
+
 import ast
 import linecache
 import os
@@ -231,7 +231,7 @@ class Server:
     """Answers the grader's requests until the channel closes."""
 
     def __init__(self, channel: Channel, submission: Submission, table: ObjectTable,
-                 probes: dict[str, Any] | None = None, integrity: "Integrity | None" = None) -> None:
+                 probes: dict[str, Any] | None = None, integrity: Integrity | None = None) -> None:
         self.channel = channel
         self.submission = submission
         self.table = table

@@ -14,7 +14,7 @@ import ctypes
 import functools
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def libc() -> ctypes.CDLL:
     return ctypes.CDLL(None, use_errno=True)
 

@@ -13,11 +13,11 @@ student code changes nothing.
 
 from __future__ import annotations
 
+import _thread
 import functools
 import os
 import sys
 import sysconfig
-import _thread
 
 from grader.sandbox.layers import within
 
@@ -136,7 +136,7 @@ def install(scratch: str, readable: tuple[str, ...], protected: tuple[str, ...],
     sys.addaudithook(hook)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def trusted_code_roots() -> tuple[str, ...]:
     roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.dirname(os.path.dirname(__file__)))}
     for key in ("stdlib", "platstdlib", "purelib", "platlib"):

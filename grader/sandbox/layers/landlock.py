@@ -62,7 +62,7 @@ def fs_rights(version: int) -> int:
     return rights
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def gpu_devices() -> tuple[str, ...]:
     """The GPU's device files (NVIDIA, AMD's kfd, DRM)."""
     try:

@@ -196,7 +196,7 @@ def program(arch: str, pid: int, shared_memory: bool) -> bytes:
     return bytes(code)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _template(arch: str, shared_memory: bool) -> tuple[bytes, tuple[tuple[int, int], ...]]:
     """The filter with 0 for the worker's pid, and where the pid goes: (instruction, sign) pairs.
 
