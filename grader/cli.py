@@ -29,6 +29,7 @@ import difflib
 import json
 import os
 import shutil
+import signal
 import sys
 import threading
 from enum import IntEnum
@@ -413,10 +414,18 @@ def entry() -> None:
     ended), so it runs the atexit callbacks, flushes its output and leaves.
     """
     try:
-        code = main()
+        try:
+            code = main()
+        finally:
+            # Everything is written: a Ctrl-C from here on (a second press while the first is being answered)
+            # ends the leaving at once with the status an interrupt has, not with a KeyboardInterrupt raised
+            # inside the teardown, which Python answers by killing itself with SIGINT.
+            signal.signal(signal.SIGINT, _leave_interrupted)
     except BrokenPipeError:  # the reader went away (grade ... | head): say nothing more, as Python's docs advise
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         code = ExitCode.POINTS_LOST  # the report was not all read: not a success to a script
+    except KeyboardInterrupt:  # pressed again as main() returned
+        code = 130
     if "torch" not in sys.modules or threading.active_count() > 1:  # a thread still running is waited for
         sys.exit(code)
     atexit._run_exitfuncs()
@@ -426,6 +435,10 @@ def entry() -> None:
         except (OSError, ValueError):  # a closed pipe (grade ... | head): nothing more can be said
             pass
     os._exit(code)
+
+
+def _leave_interrupted(*_: object) -> None:
+    os._exit(130)
 
 
 def main(argv: list[str] | None = None) -> int:
