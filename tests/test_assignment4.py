@@ -205,3 +205,18 @@ def test_a_misspelled_function_is_named_not_reported_as_the_probes_error(grade4,
     report = grade4(path, only=("train_digits_classifier", "load_array_batches_and_shuffling"))
     assert "Did you mean train_digit_classifier?" in message(report, "digits_classifier_accuracy")
     assert "load_array is not defined in your submission" in message(report, "load_array_batches_and_shuffling")
+
+
+# Under these seeds the batches the public checks drew before telling_batches existed gave the same
+# accuracy along dim 0 as along dim 1 (seed 12 in train_epoch's check, 15 in evaluate_accuracy's), so an
+# accuracy taken along the wrong axis earned their points; the checks now draw batches that tell them apart.
+@pytest.mark.parametrize("seed", [12, 15])
+def test_an_accuracy_along_dim_0_is_named_under_every_seed(grade4, tmp_path, seed):
+    path = mutated(tmp_path, ("        right += (y_hat.argmax(dim=1) == y).sum().item()",
+                              "        right += (y_hat.argmax(dim=0) == y).sum().item()"),
+                   ("            right += (net(X).argmax(dim=1) == y).sum().item()",
+                    "            right += (net(X).argmax(dim=0) == y).sum().item()"))
+    report = grade4(path, seed=seed, only=("train_epoch", "evaluate_accuracy"))
+    for name in ("train_epoch_steps_and_result", "evaluate_accuracy_without_dropout_or_gradients"):
+        assert "taken along the wrong axis" in message(report, name)
+        assert next(r for r in report.results if r.name == name).score == 0

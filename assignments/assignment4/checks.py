@@ -14,7 +14,7 @@ from grader.errors import CheckFailed
 
 from . import support
 from .probes import dropout_net
-from .support import (CLASSES, INPUTS, TRAINING_BUDGET, check_device_and_mode, check_result, check_steps,
+from .support import (CLASSES, DIGITS_ACCURACY, INPUTS, TRAINING_BUDGET, check_device_and_mode, check_result, check_steps,
                       flat_parameter, require_accuracy, require_linear_data, require_pair, require_passes,
                       synthetic_pair, train_classifier, train_epoch_run)
 
@@ -187,7 +187,7 @@ def evaluate_accuracy_without_dropout_or_gradients(student, rng, device):
     """evaluate_accuracy runs in evaluation mode, without gradients, on `device`"""
     hidden = 16
     state = support.initial_state(dropout_net(INPUTS, hidden, CLASSES), int(rng.integers(2**31)))
-    batches = support.classification_batches(rng, INPUTS, CLASSES, [INPUTS] * 5)
+    batches = support.telling_batches(rng, state, [INPUTS] * 5, hidden=hidden)
     student.get("evaluate_accuracy")  # a missing function is named as such, not as the probe's error
     record = student.probe("evaluate_accuracy", INPUTS, hidden, CLASSES, state, batches, device,
                            function="evaluate_accuracy", timeout=60)
@@ -210,7 +210,7 @@ def spiral_classifier_accuracy(student, rng, device):
 
 @check(points=3, functions="train_digits_classifier", timeout=TRAINING_BUDGET)
 def digits_classifier_accuracy(student, rng, device):
-    """a dense network trained on 8x8 digits (classes renamed) reaches test accuracy 0.95"""
+    """a dense network trained on 8x8 digits (classes renamed) reaches test accuracy 0.92"""
     (X, y), (test_X, test_y) = support.digits_split(rng)
     model = train_classifier(student, "train_digits_classifier", X, y, device)
-    require_accuracy(student, model, test_X, test_y, device, 0.95, "train_digits_classifier")
+    require_accuracy(student, model, test_X, test_y, device, DIGITS_ACCURACY, "train_digits_classifier")

@@ -7,7 +7,7 @@ from grader.errors import CheckFailed
 
 from . import support
 from .probes import dropout_net
-from .support import (CLASSES, INPUTS, TRAINING_BUDGET, check_device_and_mode, check_result, check_steps,
+from .support import (CLASSES, DIGITS_ACCURACY, INPUTS, TRAINING_BUDGET, check_device_and_mode, check_result, check_steps,
                       flat_parameter, require_accuracy, require_linear_data, require_pair, require_passes,
                       synthetic_pair, train_classifier, train_epoch_run)
 
@@ -110,7 +110,7 @@ def spiral_classifier_other_spirals(student, rng, device):
 
 @check(points=2, functions="train_digits_classifier", timeout=TRAINING_BUDGET)
 def digits_classifier_other_split(student, rng, device):
-    """a digits classifier trained on another split reaches test accuracy 0.95"""
+    """a digits classifier trained on another split reaches test accuracy 0.92"""
     (X, y), (test_X, test_y) = support.digits_split(rng, test_fraction=0.25)
     model = train_classifier(student, "train_digits_classifier", X, y, device)
-    require_accuracy(student, model, test_X, test_y, device, 0.95, "train_digits_classifier")
+    require_accuracy(student, model, test_X, test_y, device, DIGITS_ACCURACY, "train_digits_classifier")
