@@ -122,7 +122,8 @@ class InProcessSession(Session):
     def request(self, message: dict, function: str, timeout: float | None = None) -> Reply:
         message = {**message, "on": self._local(message.get("on")),
                    "args": copy.deepcopy(self._local(message.get("args"))),
-                   "kwargs": copy.deepcopy(self._local(message.get("kwargs"))), "value": self._local(message.get("value"))}
+                   "kwargs": copy.deepcopy(self._local(message.get("kwargs"))),
+                   "value": self._local(message.get("value"))}
         with contextlib.redirect_stdout(self._out):
             reply = protocol.read_reply(self._server.answer(message))
         if isinstance(reply, protocol.Value):
@@ -292,7 +293,8 @@ NB_TESTS = [
     "assert tensor_from_list([[1, 2], [3, 4]]).dtype == torch.int64",
     "a = np.arange(6.0)\nt = tensor_sharing_memory(a)\na[0] = 9\nassert t[0] == 9",
     "t = torch.ones(2, 3, requires_grad=True)\nassert np.array_equal(numpy_from_tensor(t), np.ones((2, 3)))",
-    "t = torch.rand(3, 4)\nr = like(t)\nassert torch.equal(r['zeros'], torch.zeros_like(t)) and r['rand'].shape == t.shape",
+    "t = torch.rand(3, 4)\nr = like(t)\n"
+    "assert torch.equal(r['zeros'], torch.zeros_like(t)) and r['rand'].shape == t.shape",
     "assert tensor_info(torch.rand(3, 4))['shape'] == (3, 4)",
     "x, y = torch.rand(4) + 0.5, torch.tensor([1, 2, 3, 1])\nassert torch.allclose(elementwise(x, y)[4], x ** y)",
     "x, y = torch.rand(3, 4), torch.rand(3, 4)\nassert torch.equal(concatenate(x, y)[0], torch.cat((x, y), 0))",
@@ -333,7 +335,8 @@ def nbgrader_course(root: Path, paths: list[Path]) -> None:
         "c.ExecutePreprocessor.timeout = 300\n")
     (root / "source" / "ps1").mkdir(parents=True)
     source = example("assignment1").read_text()
-    nbformat.write(notebook("### BEGIN SOLUTION\n" + source + "\n### END SOLUTION"), root / "source" / "ps1" / "ps1.ipynb")
+    nbformat.write(notebook("### BEGIN SOLUTION\n" + source + "\n### END SOLUTION"),
+                   root / "source" / "ps1" / "ps1.ipynb")
     for path in paths:
         target = root / "submitted" / path.stem / "ps1"
         target.mkdir(parents=True)
@@ -380,7 +383,8 @@ def measure(assignment: str, args, work: Path) -> list[Path]:
     print(f"== {assignment} ({len(VARIANTS[assignment])} submission variants)")
     print(f"floor, the same grading in-process:       {floor * 1000:7.1f} ms wall, {floor_cpu * 1000:.1f} ms CPU "
           f"per submission (CPU, in order: {', '.join(f'{turn[1] * 1000:.1f}' for turn in floors)} ms)")
-    print(f"grade batch --jobs 1, per submission:     {per_student * 1000:7.1f} ms wall, {per_student_cpu * 1000:.1f} ms CPU "
+    print(f"grade batch --jobs 1, per submission:     {per_student * 1000:7.1f} ms wall, "
+          f"{per_student_cpu * 1000:.1f} ms CPU "
           f"(the last {counted}; CPU, in order: {', '.join(f'{r * 1000:.1f}' for r in cpu_runs)} ms)")
     ratios = ", ".join(f"{run / turn[1]:.2f}" for run, turn in zip(cpu_runs, around))
     print(f"isolation cost (batch / floor), CPU:      {ratio_cpu:7.2f}x   (target: at most 3; median of {ratios})")
@@ -415,7 +419,8 @@ def main() -> int:
             print("== assignment1 against nbgrader autograde (same submissions, equivalent tests)")
             print(f"grade batch --jobs 2 throughput:          {ours:7.2f} submissions/s ({ours_seconds:.1f} s for "
                   f"{len(large)}, start-up included)")
-            print(f"nbgrader autograde throughput:            {theirs:7.2f} submissions/s ({seconds:.1f} s for {count})")
+            print(f"nbgrader autograde throughput:            {theirs:7.2f} submissions/s "
+                  f"({seconds:.1f} s for {count})")
             print(f"throughput ratio (grade batch / nbgrader): {ours / theirs:6.1f}x   (target: at least 20)")
         elif "assignment1" in measured:
             print("nbgrader autograde: not measured (install nbgrader with torch and pass --nbgrader PATH)")

@@ -149,7 +149,8 @@ def _package(name: str, search: tuple[Path, ...]) -> None:
         module.__path__ = [str(folder) for folder in search if folder.is_dir()]
 
 
-def _spec(path: Path, attribute: str, function: Callable[..., Any], declared: _Declared, hidden_file: bool) -> CheckSpec:
+def _spec(path: Path, attribute: str, function: Callable[..., Any], declared: _Declared,
+          hidden_file: bool) -> CheckSpec:
     where = f"{path}: check {attribute}"
     if not isinstance(declared.points, (int, float)) or not math.isfinite(declared.points) or declared.points <= 0:
         raise SpecError(f"{where}: points must be a positive number, not {declared.points!r}")
@@ -209,7 +210,8 @@ def expect_raises(call: Callable[[], Any], *exceptions: str, what: str) -> Stude
         if raised.is_a(*_FAULT_LIKE):
             raise
         raise CheckFailed(f"{what} raised {raised.type_name}, not {wanted}.",
-                          f"{raised.explain()} Check the shapes first and raise {wanted} when they do not fit.") from None
+                          f"{raised.explain()} Check the shapes first and raise {wanted} "
+                          "when they do not fit.") from None
     raise CheckFailed(f"{what} did not raise {wanted}.",
                       f"It returned {describe(value)} instead. Check the shapes first and raise {wanted} "
                       "when they do not fit.")

@@ -141,7 +141,8 @@ def render(diagnosis: Diagnosis, width: int = 100) -> str:
         lines += textwrap.wrap(f"stops: {layer.stops}", width, initial_indent=indent, subsequent_indent=indent)
     lines += ["", "What a determined student's code met (raw system calls, past the audit hook):"]
     for attempt in diagnosis.attempts:
-        lines.append(f"  {attempt.outcome if attempt.outcome in ('refused', 'ALLOWED') else 'stopped':<8} {attempt.what}")
+        outcome = attempt.outcome if attempt.outcome in ("refused", "ALLOWED") else "stopped"
+        lines.append(f"  {outcome:<8} {attempt.what}")
     lines.append("")
     for profile, names in diagnosis.missing.items():
         if profile == "strict":

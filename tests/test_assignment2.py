@@ -152,8 +152,10 @@ def test_syntax_error_names_the_line(grade2):
 def test_notebook_magics_run_as_in_jupyter_and_what_cannot_is_listed(grade2):
     report = grade2("notebook_magics.ipynb")
     assert full_marks(report, "naive_relu") and full_marks(report, "naive_add")  # %%time and %timeit ran
-    dropped = {(n.where, n.text.split("`")[1] if "`" in n.text else n.text) for n in report.notes if n.kind == "dropped"}
-    assert dropped == {("cell 2, line 3", "!pip install numpy"), ("cell 2, line 4", "!ls"), ("cell 3, line 1", "%%bash")}
+    dropped = {(n.where, n.text.split("`")[1] if "`" in n.text else n.text)
+               for n in report.notes if n.kind == "dropped"}
+    assert dropped == {("cell 2, line 3", "!pip install numpy"), ("cell 2, line 4", "!ls"),
+                       ("cell 3, line 1", "%%bash")}
     assert "whole cell" in next(n.text for n in report.notes if n.where == "cell 3, line 1")
     assert not [n for n in report.notes if n.kind != "dropped"]  # %matplotlib inline and naive_add? are fine
 

@@ -223,16 +223,19 @@ def test_doubled_gradients_are_named(grade3, tmp_path):
 
 
 def test_averaging_twice_in_the_batch_is_named(grade3, tmp_path):
-    report = grade3(mutated(tmp_path, ("d_Y_hat = 2 * (Y_hat - y) / y.size", "d_Y_hat = 2 * (Y_hat - y) / y.size ** 2")))
+    report = grade3(mutated(tmp_path,
+                            ("d_Y_hat = 2 * (Y_hat - y) / y.size", "d_Y_hat = 2 * (Y_hat - y) / y.size ** 2")))
     assert "off by a factor of 1/10 (= 1/(N·O)): the mean's 1/(N·O) appears twice" in message(
         report, "two_layer_loss_and_gradients")
 
 
 def test_derivative_of_an_activation_is_named(grade3, tmp_path):
     report = grade3(mutated(tmp_path, ("deriv_sigmoid(sum_o1)", "deriv_sigmoid(o1)"),
-                            ("deriv_sigmoid(sum_h1)", "deriv_sigmoid(h1)"), ("deriv_sigmoid(sum_h2)", "deriv_sigmoid(h2)")))
+                            ("deriv_sigmoid(sum_h1)", "deriv_sigmoid(h1)"),
+                            ("deriv_sigmoid(sum_h2)", "deriv_sigmoid(h2)")))
     text = message(report, "gradients_at_start")
-    assert "deriv_sigmoid was applied to an activation σ(z) instead of to the pre-activation z (in every neuron)" in text
+    assert ("deriv_sigmoid was applied to an activation σ(z) instead of to the pre-activation z "
+            "(in every neuron)") in text
     assert passed(report, "deriv_sigmoid_values")
 
 
@@ -294,7 +297,8 @@ def test_unstable_sigmoid_is_caught_at_large_inputs(grade3, tmp_path):
 
 
 def test_summed_mse_is_named(grade3, tmp_path):
-    report = grade3(mutated(tmp_path, ("return ((y_true - y_pred) ** 2).mean()", "return ((y_true - y_pred) ** 2).sum()")))
+    report = grade3(mutated(tmp_path,
+                            ("return ((y_true - y_pred) ** 2).mean()", "return ((y_true - y_pred) ** 2).sum()")))
     assert "off by a factor of 4 (the number of values): did you sum instead of averaging?" in message(
         report, "mse_loss_values")
 

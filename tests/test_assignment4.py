@@ -82,8 +82,10 @@ LOOP_BUGS = [
      "train_epoch_steps_and_result", "taken along the wrong axis"),
     ("no net.eval()", [("    net.eval()\n", "")], "evaluate_accuracy_without_dropout_or_gradients",
      "runs the network in training mode, so dropout is active"),
-    ("no torch.no_grad()", [("    with torch.no_grad():\n        for X, y in data_iter:\n            X, y = X.to(device), y.to(device)\n            right",
-                             "    if True:\n        for X, y in data_iter:\n            X, y = X.to(device), y.to(device)\n            right")],
+    ("no torch.no_grad()", [("    with torch.no_grad():\n        for X, y in data_iter:\n"
+                             "            X, y = X.to(device), y.to(device)\n            right",
+                             "    if True:\n        for X, y in data_iter:\n"
+                             "            X, y = X.to(device), y.to(device)\n            right")],
      "evaluate_accuracy_without_dropout_or_gradients", "tracks gradients it never uses"),
     ("shuffled test set", [("shuffle=is_train)", "shuffle=True)")], "load_array_batches_and_shuffling",
      "load_array(..., is_train=False) shuffles the data"),
@@ -143,7 +145,8 @@ def test_any_way_of_moving_the_batches_counts(grade4, tmp_path, move):
       "nn.Sequential(nn.Linear(2, 100, device=device), nn.ReLU(), nn.Linear(100, 100, device=device), nn.ReLU(), "
       "nn.Linear(100, 3, device=device))")],
     [("    net = net.to(device)\n", ""),
-     ("    net = nn.Sequential(nn.Linear(2, 100)", "    with torch.device(device):\n        net = nn.Sequential(nn.Linear(2, 100)")],
+     ("    net = nn.Sequential(nn.Linear(2, 100)",
+      "    with torch.device(device):\n        net = nn.Sequential(nn.Linear(2, 100)")],
     [("    net = net.to(device)\n", ""),
      ("    net = nn.Sequential(nn.Linear(2, 100), nn.ReLU(), nn.Linear(100, 100), nn.ReLU(), nn.Linear(100, 3))",
       "    net = Spiral(device)"),
@@ -191,7 +194,8 @@ def test_a_fixed_batch_size_fails_the_hidden_epochs_and_batches(grade4, tmp_path
 
 
 def test_mean_of_batch_means_fails_the_hidden_uneven_batches(grade4, tmp_path):
-    report = grade4(mutated(tmp_path, ("        loss_sum += l.sum().item()", "        loss_sum += l.mean().item() * 4")),
+    report = grade4(mutated(tmp_path,
+                            ("        loss_sum += l.sum().item()", "        loss_sum += l.mean().item() * 4")),
                     only=("train_epoch",))
     assert by_name(report)["train_epoch_steps_and_result"].passed  # equal batches hide it
     hidden = by_name(report)["train_epoch_uneven_batches"]

@@ -82,7 +82,8 @@ def test_a_mixed_class_gets_one_correct_row_each_same_as_grading_alone(submissio
     out = tmp_path / "out"
     totals = run_batch(COURSE, options(submissions, out), Quiet())
     gradebook = rows(out)
-    assert sorted(gradebook) == ["alice", "bob", "carol", "dave", "erin", "frank", "gina", "hank", "ivan", "judy", "kim"]
+    assert sorted(gradebook) == ["alice", "bob", "carol", "dave", "erin", "frank", "gina", "hank", "ivan", "judy",
+                                 "kim"]
     assert totals.students == 11 and totals.grader_errors == 0
     assert gradebook["alice"]["status"] == "passed" and gradebook["alice"]["score"] == gradebook["alice"]["max_score"]
     assert gradebook["gina"]["status"] == "no-submission" and gradebook["gina"]["score"] == "0"
@@ -188,7 +189,8 @@ def test_similarity_ignores_the_template_and_tiny_files():
 
 def test_similarity_tokens_ignore_comments_and_layout_but_not_nesting():
     code = "def f(x):\n    s = 'a # b'\n    for i in (1,\n              2):\n        s += x\n    return s\n"
-    decorated = code.replace("def f(x):\n", "# mine\ndef f(x):  # really\n\n").replace("    return", "\n    # done\n    return")
+    decorated = (code.replace("def f(x):\n", "# mine\ndef f(x):  # really\n\n")
+                 .replace("    return", "\n    # done\n    return"))
     assert similarity.tokens(decorated) == similarity.tokens(code)
     assert similarity.tokens(code) == ["def", "f", "(", "x", ")", ":", "\t", "s", "=", "'a # b'", "for", "i", "in",
                                        "(", "1", ",", "2", ")", ":", "\t", "s", "+=", "x", "\t", "return", "s"]
@@ -352,7 +354,8 @@ def test_an_lms_export_gives_one_row_per_student_with_the_right_status(tmp_path)
     assert gradebook["ivan"]["submission"] == "ivan/hw.py"
     assert gradebook["jack"]["submission"] == "jack/Submission 1/src/assignment2.py"
     notes = {n.where: n.text for n in jsonreport.load(out / "jack.json").notes if n.kind == "file"}
-    assert "jack/Submission 1/src/assignment2.ipynb is still the unchanged template" in notes["jack/Submission 1/src/assignment2.py"]
+    template_note = notes["jack/Submission 1/src/assignment2.py"]
+    assert "jack/Submission 1/src/assignment2.ipynb is still the unchanged template" in template_note
     hana = {n.where: n.text for n in jsonreport.load(out / "hana.json").notes if n.kind == "file"}
     assert "hana.zip/hw2/solution.py is a symbolic link" in hana["hana.zip/hw2/assignment2.py"]
     summary = progress.stream.getvalue()

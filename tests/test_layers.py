@@ -162,7 +162,8 @@ def test_landlock_allows_the_runtime_the_listed_paths_and_the_scratch_folder_onl
         version = landlock.apply(str(scratch), (str(extra),), ())
         results = []
         for path, flags in ((os.__file__, os.O_RDONLY), (str(extra / "x"), os.O_RDONLY), (str(other), os.O_RDONLY),
-                            (str(scratch / "new"), os.O_WRONLY | os.O_CREAT), (str(extra / "y"), os.O_WRONLY | os.O_CREAT),
+                            (str(scratch / "new"), os.O_WRONLY | os.O_CREAT),
+                            (str(extra / "y"), os.O_WRONLY | os.O_CREAT),
                             ("/proc/self/status", os.O_RDONLY), ("/proc/1/status", os.O_RDONLY)):
             try:
                 os.close(os.open(path, flags, 0o600))

@@ -145,7 +145,8 @@ def test_a_notebook_using_display_and_ipython_gets_full_marks(grade2, tmp_path):
         "from IPython.display import display, clear_output\nfrom IPython import get_ipython\nimport numpy as np\n"
         "get_ipython().run_line_magic('matplotlib', 'inline')\n" + FULL_MARKS
         + "\ndisplay(naive_relu(np.ones((2, 2))))\nclear_output()\n",
-        "%%time\nz = naive_add(np.ones((1, 1)), np.ones((1, 1)))\n%timeit -n 1 -r 1 naive_relu(z)\nassert z[0, 0] == 2\n")
+        "%%time\nz = naive_add(np.ones((1, 1)), np.ones((1, 1)))\n"
+        "%timeit -n 1 -r 1 naive_relu(z)\nassert z[0, 0] == 2\n")
     report = grade2(notebook, limits=SLOW_LOAD)
     assert report.notes == () and report.score == report.max_score
 
@@ -163,7 +164,8 @@ def test_a_notebook_plotting_with_matplotlib_gets_full_marks(grade2, tmp_path):
 
 
 def test_a_missing_module_is_named_on_every_check_it_breaks(grade2, tmp_path):
-    notebook = write_notebook(tmp_path / "missing.ipynb", "import not_installed_for_grading as nope\nimport numpy as np",
+    notebook = write_notebook(tmp_path / "missing.ipynb",
+                              "import not_installed_for_grading as nope\nimport numpy as np",
                               FULL_MARKS.replace("import numpy as np", ""))
     report = grade2(notebook)
     assert [(n.kind, n.where) for n in report.notes] == [("exception", "cell 2, line 1")]

@@ -443,7 +443,8 @@ def test_probes_drive_student_code_and_only_student_first_functions_are_probes(s
 
 
 def test_a_seed_makes_random_code_reproducible(start):
-    session = start("import random\nimport numpy as np\ndef draw():\n    return random.random(), float(np.random.rand())\n")
+    session = start("import random\nimport numpy as np\n"
+                    "def draw():\n    return random.random(), float(np.random.rand())\n")
     first = call(session, "draw", seed=7).value
     assert call(session, "draw", seed=7).value == first
     assert call(session, "draw", seed=8).value != first

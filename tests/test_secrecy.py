@@ -71,7 +71,8 @@ def test_no_route_puts_a_hidden_input_into_what_the_student_reads(assignment, se
     assert "LEAK" in staff or any(r.details for r in hidden)
 
 
-def test_hidden_inputs_differ_between_submissions_and_runs_reproduce_with_the_seed(assignment, server, course, tmp_path):
+def test_hidden_inputs_differ_between_submissions_and_runs_reproduce_with_the_seed(assignment, server, course,
+                                                                                  tmp_path):
     honest = (COURSE / "examples" / "assignment2" / "full_marks.py").read_text()
     other = tmp_path / "other.py"
     other.write_text(honest + "\n# the same code, another student\n")

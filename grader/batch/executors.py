@@ -63,7 +63,8 @@ class DaskExecutor:
         try:
             from distributed import Client
         except ImportError:
-            raise UsageError("--executor dask needs Dask's distributed package: pip install 'dl-grader[dask]'") from None
+            raise UsageError("--executor dask needs Dask's distributed package: "
+                             "pip install 'dl-grader[dask]'") from None
         try:
             self.client = Client(scheduler, timeout="30s")
         except OSError as exc:

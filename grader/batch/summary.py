@@ -304,7 +304,8 @@ def to_html(summary: Summary) -> str:
             "<h2>Slowest submissions</h2>",
             table(["Student", "Seconds"], [[escape(s), f"{t:.2f}"] for s, t in summary.slowest], numeric=(1,)),
             "<h2>Near-identical submissions</h2><p>A reason to look, not a verdict.</p><ul>"
-            + ("".join(f"<li>{escape(', '.join(g.students))} (overlap {g.similarity:.0%})</li>" for g in summary.similar)
+            + ("".join(f"<li>{escape(', '.join(g.students))} (overlap {g.similarity:.0%})</li>"
+                       for g in summary.similar)
                or "<li>None found.</li>") + "</ul>"]
     if summary.grader_errors:
         body.append("<h2>Grader errors</h2><ul>" + "".join(

@@ -61,7 +61,8 @@ def table(head: list[str], rows: list[list[str]], numeric: tuple[int, ...] = ())
 
 def diagnosis_table(rows: tuple[DiagnosisRow, ...]) -> str:
     return table(["Parameter", "Expected", "Yours", "Relative error", "Likely mistake"], [
-        [f"<code>{escape(r.parameter)}</code>", f"<code>{escape(r.expected)}</code>", f"<code>{escape(r.actual)}</code>",
+        [f"<code>{escape(r.parameter)}</code>", f"<code>{escape(r.expected)}</code>",
+         f"<code>{escape(r.actual)}</code>",
          "" if r.relative_error is None else f"{r.relative_error:.3g}", message(r.mistake)] for r in rows],
         numeric=(3,))
 

@@ -86,7 +86,8 @@ def _capabilities(caps: dict[str, int]) -> IsolationLayer:
     if not held:
         detail = "every set empty (effective, permitted, inheritable, bounding, ambient)"
     elif held == ["CapBnd"]:
-        detail = "none held; the bounding set could not be emptied here (no user namespace), and nothing can be executed"
+        detail = ("none held; the bounding set could not be emptied here (no user namespace), "
+                  "and nothing can be executed")
     else:
         detail = f"held: {', '.join(held)}"
     return IsolationLayer("capabilities", not caps["CapEff"] and not caps["CapPrm"], detail, _STOPS["capabilities"])
@@ -112,7 +113,8 @@ def _landlock(abi: int) -> IsolationLayer:
     if abi < 1:
         return IsolationLayer("landlock", False, "not available (needs Linux 5.13+ with Landlock enabled)",
                               _STOPS["landlock"])
-    detail = f"ABI {abi}: reads only the Python runtime, the assignment's public files and its own files; writes only its own folder"
+    detail = (f"ABI {abi}: reads only the Python runtime, the assignment's public files and its own files; "
+              "writes only its own folder")
     if abi >= 4:
         detail += "; no TCP"
     if abi >= 6:

@@ -381,7 +381,8 @@ def read_loaded(message: dict) -> Loaded:
     notes = []
     for raw in _list(message.get("notes"))[:MAX_NOTES]:
         raw = _dict(raw)
-        notes.append(RawNote(kind=clean_name(raw.get("kind", ""), 20), where=clean_name(raw.get("where", ""), CODE_LIMIT),
+        notes.append(RawNote(kind=clean_name(raw.get("kind", ""), 20),
+                             where=clean_name(raw.get("where", ""), CODE_LIMIT),
                              text=clean_text(raw.get("text", ""), MESSAGE_LIMIT),
                              problem=clean_text(raw.get("problem", ""), MESSAGE_LIMIT)))
     defined = {clean_name(k): clean_name(v) for k, v in list(_dict(message.get("defined")).items())[:MAX_NAMES]}

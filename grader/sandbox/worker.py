@@ -51,7 +51,8 @@ def send(channel: Channel, message: dict) -> None:
 
 def _unsendable(exc: Exception) -> str:
     text = str(exc)
-    if isinstance(exc, codec.DecodeError) and "levels deep" in text or isinstance(exc, ValueError) and "recursion" in text:
+    if (isinstance(exc, codec.DecodeError) and "levels deep" in text
+            or isinstance(exc, ValueError) and "recursion" in text):
         return f"it is nested too deeply (lists, tuples or dicts inside each other more than {codec.MAX_DEPTH} levels)"
     if isinstance(exc, codec.DecodeError) and "values" in text:
         return f"it holds more than {codec.MAX_ITEMS:,} values in lists, tuples and dicts; return an array instead"

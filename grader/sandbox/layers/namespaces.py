@@ -74,10 +74,11 @@ def isolate(identity: Identity | None, readable: tuple[str, ...], enterable: tup
 
     identity: who workers should become (root only); readable: folders they
     must be able to read; enterable: folders they must be able to pass through
-    (the folder of their scratch folders, which none may list). A new PID namespace takes effect for children only, so this
-    forks: the child goes on as the zygote (the first process of the namespace)
-    and this function returns in it; the parent waits for it and exits with its
-    status, closing close_in_parent first so the grader's channel ends with the child.
+    (the folder of their scratch folders, which none may list). A new PID
+    namespace takes effect for children only, so this forks: the child goes on
+    as the zygote (the first process of the namespace) and this function returns
+    in it; the parent waits for it and exits with its status, closing
+    close_in_parent first so the grader's channel ends with the child.
     """
     global STATE
     state = State(grader_uid=os.getuid(), identity=identity)
