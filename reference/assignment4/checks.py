@@ -101,11 +101,13 @@ def evaluate_accuracy_other_network(student, rng, device):
 
 @check(points=2, functions="train_spiral_classifier", timeout=TRAINING_BUDGET)
 def spiral_classifier_other_spirals(student, rng, device):
-    """a spiral classifier trained on other spirals, with more noise, reaches test accuracy 0.95"""
+    """a spiral classifier trained on other spirals, with more noise, reaches test accuracy 0.92"""
     X, y = support.spiral(rng, per_class=150, noise=0.12)
     model = train_classifier(student, "train_spiral_classifier", X, y, device)
     test_X, test_y = support.spiral(rng, per_class=150, noise=0.12)
-    require_accuracy(student, model, test_X, test_y, device, 0.95, "train_spiral_classifier")
+    # More noise, fewer points: the bundled example, trained well on the public spirals, scored 0.947 here once in
+    # seventeen runs (an unlucky start), so this bar sits below the public one.
+    require_accuracy(student, model, test_X, test_y, device, 0.92, "train_spiral_classifier")
 
 
 @check(points=2, functions="train_digits_classifier", timeout=TRAINING_BUDGET)
