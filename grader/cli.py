@@ -411,7 +411,10 @@ def entry() -> None:
     Once PyTorch is loaded, an interpreter's orderly shutdown (tearing down its modules and
     libtorch's) takes half as long again as importing it did: 1-2 s on the 2-core development VM.
     Everything grade makes is written and closed by then (reports replaced atomically, the sandbox
-    ended), so it runs the atexit callbacks, flushes its output and leaves.
+    ended), so it runs the atexit callbacks, flushes its output and leaves. Without PyTorch it
+    leaves the same way: an orderly shutdown puts Ctrl-C back to the system's default before it
+    has finished, and a second press in that window (a TA pressing twice) killed grade by signal
+    instead of letting it exit with 130.
     """
     try:
         try:
@@ -426,7 +429,7 @@ def entry() -> None:
         code = ExitCode.POINTS_LOST  # the report was not all read: not a success to a script
     except KeyboardInterrupt:  # pressed again as main() returned
         code = 130
-    if "torch" not in sys.modules or threading.active_count() > 1:  # a thread still running is waited for
+    if threading.active_count() > 1:  # a thread still running is waited for
         sys.exit(code)
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
