@@ -1,7 +1,9 @@
 """Assignment 5 end to end: reference, example, template, each named mistake, and the two rules.
 
-Each mistake fixture (tests/fixtures/assignment5/) is examples/assignment5/full_marks.py with one
-change, so it differs from a correct submission in exactly the way it names. Mistakes are graded
+Each named mistake is examples/assignment5/full_marks.py with the lines that make it (MUTATIONS),
+so it differs from a correct submission in exactly the way it names; the submissions that differ
+more (loops over the samples, in disguise or not, the line count switched off, gradients in closed
+form, autograd reached other ways) are fixtures under tests/fixtures/assignment5/. Mistakes are graded
 on the functions they touch and those that call them (``only``), which keeps the module quick; the
 loop-over-samples submission is graded whole, to show it loses exactly the vectorisation points.
 """
@@ -70,45 +72,104 @@ def test_untouched_template_scores_zero_without_a_rule_speaking(grade5, template
 
 # --- the named mistakes ------------------------------------------------------------------
 
+# Each named mistake: the example with the lines that make it, as a student would get it wrong.
+MUTATIONS = {
+    'missing_one_over_m': [
+        ('    cost = -np.sum(Y * np.log(A_safe) + (1 - Y) * np.log(1 - A_safe)) / m',
+         '    cost = -np.sum(Y * np.log(A_safe) + (1 - Y) * np.log(1 - A_safe))'),
+        ('    grads = {"dw": X @ dZ.T / m, "db": float(np.sum(dZ)) / m}',
+         '    grads = {"dw": X @ dZ.T, "db": float(np.sum(dZ))}'),
+    ],
+    'cost_sign_flipped': [
+        ('    cost = -np.sum(Y * np.log(A_safe)',
+         '    cost = np.sum(Y * np.log(A_safe)'),
+    ],
+    'dw_transposed': [
+        ('"dw": X @ dZ.T / m',
+         '"dw": dZ @ X.T / m'),
+    ],
+    'db_as_array': [
+        ('"db": float(np.sum(dZ)) / m',
+         '"db": np.sum(dZ, axis=1, keepdims=True) / m'),
+    ],
+    'log_of_zero': [
+        ('    A_safe = np.clip(A, eps, 1 - eps)  # log(0) is -inf',
+         '    A_safe = A'),
+    ],
+    'update_sign_flipped': [
+        ('        w = w - learning_rate * grads["dw"]',
+         '        w = w + learning_rate * grads["dw"]'),
+        ('        b = b - learning_rate * grads["db"]',
+         '        b = b + learning_rate * grads["db"]'),
+    ],
+    'sigmoid_overflows': [
+        ('        return 1 / (1 + np.exp(-z))',
+         '        return np.exp(z) / (1 + np.exp(z))'),
+    ],
+    'predict_at_or_above': [
+        ('    return (sigmoid(w.T @ X + b) > 0.5).astype(np.float64)',
+         '    return (sigmoid(w.T @ X + b) >= 0.5).astype(np.float64)'),
+    ],
+    'add_into_a_copy': [
+        ('    y.add_(x)\n',
+         '    y[:] = x + y\n'),
+    ],
+    'add_returns_new': [
+        ('    y.add_(x)\n    return y\n',
+         '    return x + y\n'),
+    ],
+}
+
+
+def mutated(tmp_path, name):
+    source = EXAMPLE.read_text()
+    for old, new in MUTATIONS[name]:
+        assert source.count(old) == 1, old
+        source = source.replace(old, new)
+    path = tmp_path / f"{name}.py"
+    path.write_text(source)
+    return path
+
+
 MISTAKES = [
-    # (fixture, functions graded, checks that must lose points, words in the first one's message or diagnosis)
-    ("missing_one_over_m.py", PROPAGATE_CHAIN,
+    # (mistake, functions graded, checks that must lose points, words in the first one's message or diagnosis)
+    ("missing_one_over_m", PROPAGATE_CHAIN,
      {"propagate_matches_autograd", "propagate_saturated", "propagate_at_two_sizes", "propagate_speed",
       "propagate_matches_your_cost", "optimize_matches_gradient_descent", "optimize_records_costs",
       "propagate_other_shapes", "optimize_other_problems"},
      "off by a factor of m = 7, the number of samples: is the 1/m missing?"),
-    ("cost_sign_flipped.py", PROPAGATE_CHAIN,
+    ("cost_sign_flipped", PROPAGATE_CHAIN,
      {"propagate_matches_autograd", "propagate_saturated", "propagate_at_two_sizes", "propagate_speed",
       "propagate_matches_your_cost", "optimize_records_costs", "propagate_other_shapes", "optimize_other_problems"},
      "wrong for cost (the sign is flipped: the cost is −(1/m)·Σ[...], with a minus in front); the other 2 are right"),
-    ("dw_transposed.py", ("propagate",),
+    ("dw_transposed", ("propagate",),
      {"propagate_matches_autograd", "propagate_saturated", "propagate_at_two_sizes", "propagate_speed",
       "propagate_matches_your_cost", "propagate_other_shapes"},
      "wrong for dw (transposed: dw must have the shape of w, (n_x, 1)); the other 2 are right"),
-    ("db_as_array.py", ("propagate",),
+    ("db_as_array", ("propagate",),
      {"propagate_matches_autograd", "propagate_saturated", "propagate_at_two_sizes", "propagate_speed",
       "propagate_matches_your_cost", "propagate_other_shapes"},
      "wrong for db (left as an array of shape (1, 1): return a number (float(...))); the other 2 are right"),
-    ("log_of_zero.py", ("propagate",), {"propagate_saturated"}, "is nan, not a finite number. Likely: log of 0."),
-    ("update_sign_flipped.py", ("optimize", "model"),
+    ("log_of_zero", ("propagate",), {"propagate_saturated"}, "is nan, not a finite number. Likely: log of 0."),
+    ("update_sign_flipped", ("optimize", "model"),
      {"optimize_matches_gradient_descent", "optimize_records_costs", "model_on_breast_cancer",
       "model_trains_by_gradient_descent", "optimize_other_problems", "model_other_split"},
      "the sign of the update is flipped: w and b must move against the gradient"),
-    ("sigmoid_overflows.py", ("sigmoid",), {"sigmoid_large_inputs"}, "sigmoid(z) is not finite for large |z|."),
-    ("predict_at_or_above.py", ("predict",), {"predict_threshold", "predict_other_shapes"},
+    ("sigmoid_overflows", ("sigmoid",), {"sigmoid_large_inputs"}, "sigmoid(z) is not finite for large |z|."),
+    ("predict_at_or_above", ("predict",), {"predict_threshold", "predict_other_shapes"},
      "where z = wᵀX + b is 0, 1e-9 and -1e-9 for the first three samples returned wrong values. At [0, 0] expected "
      "0, got 1"),
-    ("add_into_a_copy.py", ("add_in_place",), {"add_in_place_allocates_nothing", "add_in_place_other_shapes"},
+    ("add_into_a_copy", ("add_in_place",), {"add_in_place_allocates_nothing", "add_in_place_other_shapes"},
      "allocated a new tensor for the result. Seen: add made a new tensor of shape (4, 3)."),
-    ("add_returns_new.py", ("add_in_place",),
+    ("add_returns_new", ("add_in_place",),
      {"add_in_place_keeps_y", "add_in_place_allocates_nothing", "add_in_place_other_shapes"},
      "y is as it was. The sum went into a new tensor (x + y) and y never received it."),
 ]
 
 
-@pytest.mark.parametrize("fixture, functions, losing, words", MISTAKES, ids=[m[0] for m in MISTAKES])
-def test_each_named_mistake_fails_its_checks_and_is_named(grade5, fixture, functions, losing, words):
-    report = grade5(HERE / fixture, only=functions)
+@pytest.mark.parametrize("mistake, functions, losing, words", MISTAKES, ids=[m[0] for m in MISTAKES])
+def test_each_named_mistake_fails_its_checks_and_is_named(grade5, tmp_path, mistake, functions, losing, words):
+    report = grade5(mutated(tmp_path, mistake), only=functions)
     assert lost(report) == losing, sorted(lost(report) ^ losing)
     first = next(r for r in report.results if r.name in losing and r.visibility == "visible")
     said = first.message + " " + " ".join(row.mistake for row in first.diagnosis)
@@ -116,8 +177,8 @@ def test_each_named_mistake_fails_its_checks_and_is_named(grade5, fixture, funct
     assert not [r.name for r in report.results if "No points for" in r.message]  # the checks, not a rule
 
 
-def test_a_mistake_in_propagate_is_not_blamed_on_optimize(grade5):
-    report = grade5(HERE / "missing_one_over_m.py", only=("optimize",))
+def test_a_mistake_in_propagate_is_not_blamed_on_optimize(grade5, tmp_path):
+    report = grade5(mutated(tmp_path, "missing_one_over_m"), only=("optimize",))
     assert by_name(report)["optimize_matches_gradient_descent"].message.startswith(
         "optimize(w, b, X, Y, 250, 0.1) follows gradient descent, but with the wrong gradients: your propagate is "
         "wrong")
