@@ -79,7 +79,7 @@ def fit(net, X, y, device, epochs, lr):
 
 def train_spiral_classifier(X, y, device):
     net = nn.Sequential(nn.Linear(2, 100), nn.ReLU(), nn.Linear(100, 100), nn.ReLU(), nn.Linear(100, 3))
-    return fit(net, X, y, device, epochs=60, lr=0.01)
+    return fit(net, X, y, device, epochs=80, lr=0.005)
 
 
 def train_digits_classifier(X, y, device):

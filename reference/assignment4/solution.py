@@ -79,7 +79,7 @@ def _fit(net, X, y, device, epochs, batch_size, lr):
 
 def train_spiral_classifier(X, y, device):
     net = nn.Sequential(nn.Linear(2, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 3))
-    return _fit(net, X, y, device, epochs=60, batch_size=32, lr=0.01)
+    return _fit(net, X, y, device, epochs=80, batch_size=32, lr=0.005)
 
 
 def train_digits_classifier(X, y, device):
