@@ -241,15 +241,13 @@ def rule_gates(rules: dict[str, tuple[str, ...]], findings: dict[str, dict[str, 
                            "changed. Graded code may not reach into the grader.")
                 gates[function] = Gate(function, message, f"Evidence: {rule} trace reports {TAMPERED}", message)
                 continue
-            evidence = [f"`{f['code']}` at {f['where']} ({f['reason']})" if f.get("code") else str(f.get("reason"))
-                        for f in static]
+            evidence = [_quoted(f) if f.get("code") else str(f.get("reason")) for f in static]
             watched = []
             if dynamic:
                 watched.append(f"while it ran it used {lead}{_operations(dynamic)}")
             if unseen and not evidence and not watched:
-                brief = f"No points for {function} on hidden checks: {problem}. {advice}"
-                gates[function] = Gate(function, brief, f"Evidence: on hidden inputs it used {lead}"
-                                       f"{_operations(unseen)}", brief, hidden_only=True)
+                gates[function] = _hidden_only(function, problem, advice,
+                                               [f"on hidden inputs it used {lead}{_operations(unseen)}"])
                 continue
             # What was seen running always shows; the reading's finds, up to two of them.
             shown = "; ".join(evidence[:2] + (["..."] if len(evidence) > 2 else []) + watched)
@@ -261,6 +259,11 @@ def rule_gates(rules: dict[str, tuple[str, ...]], findings: dict[str, dict[str, 
     return gates
 
 
+def _quoted(finding: dict) -> str:
+    """A finding of the static reading as the student reads it: the code, where it is, and why it counts."""
+    return f"`{finding['code']}` at {finding['where']} ({finding['reason']})"
+
+
 def _operations(counts: Counter) -> str:
     return ", ".join(f"{name.replace('numpy.', 'np.')} ({count}x)" for name, count in counts.most_common())
 
@@ -269,7 +272,7 @@ def _operations(counts: Counter) -> str:
 
 def _shown(static: list[dict]) -> str:
     more = f" (and {len(static) - 2} more)" if len(static) > 2 else ""
-    return "; ".join(f"`{f['code']}` at {f['where']} ({f['reason']})" for f in static[:2]) + more
+    return "; ".join(_quoted(f) for f in static[:2]) + more
 
 
 def _reaching_gate(function: str, reaching: list[dict]) -> Gate:
@@ -277,7 +280,7 @@ def _reaching_gate(function: str, reaching: list[dict]) -> Gate:
     brief = (f"No points for {function}: the file reaches past its own work, so what this exercise watches while "
              "it runs cannot be trusted. Remove that code: graded code may only compute.")
     return Gate(function, f"{brief} Found: {_shown(reaching)}.",
-                "Evidence: " + "; ".join(f"`{f['code']}` at {f['where']} ({f['reason']})" for f in reaching), brief)
+                "Evidence: " + "; ".join(_quoted(f) for f in reaching), brief)
 
 
 def _hidden_only(function: str, problem: str, advice: str, staff: list[str]) -> Gate:
@@ -305,7 +308,7 @@ def _requires_autograd_gate(function: str, static: list[dict], dynamic: Counter,
         seen.append(f"{skipped} of its {skipped + dynamic[AUTOGRAD_RAN]} calls returned without autograd running a "
                     "backward pass")
     shown = "; ".join(part for part in (_shown(static), *seen) if part)
-    staff = [f"`{f['code']}` at {f['where']} ({f['reason']})" for f in static] + seen
+    staff = [_quoted(f) for f in static] + seen
     if hidden_skipped:
         staff.append(f"{hidden_skipped} calls on hidden inputs returned without a backward pass")
     return Gate(function, f"No points for {function}: {problem}. Found: {shown}. {advice}",
@@ -332,7 +335,7 @@ def _vectorised_gate(function: str, static: list[dict], dynamic: Counter, unseen
         message = (f"No points for {function}: it reaches Python's tracing (sys.settrace), which hides how many lines "
                    "it runs; this exercise counts them to see whether it loops over the samples.")
         return Gate(function, message, "Evidence: " + "; ".join(
-            [f"`{f['code']}` at {f['where']} ({f['reason']})" for f in static if f["reason"] == TRACING_REASON] +
+            [_quoted(f) for f in static if f["reason"] == TRACING_REASON] +
             ([f"vectorised trace reports {LINES_HIDDEN}"] if LINES_HIDDEN in dynamic or LINES_HIDDEN in unseen
              else [])), message)
     seen, hidden = calls(dynamic), calls(unseen)
@@ -355,7 +358,7 @@ def _vectorised_gate(function: str, static: list[dict], dynamic: Counter, unseen
         said.append(f"given {small} numbers it ran {few} lines of your code, given {large} it ran {many}: the work in "
                     "Python grows with the data")
     shown = "; ".join(part for part in (_shown(static), *said) if part)
-    staff = [f"`{f['code']}` at {f['where']} ({f['reason']})" for f in static] + said
+    staff = [_quoted(f) for f in static] + said
     if hidden_grew and not grew:
         (small, few), (large, many) = hidden_grew
         staff.append(f"given {small} numbers it ran {few} lines, given {large} it ran {many}")
