@@ -215,6 +215,14 @@ def test_a_file_the_grader_cannot_read_is_named(world_dir):
     assert found.path.name == "other.py" and "hw.py could not be read (permission denied)" in found.remark
 
 
+def test_a_lone_file_the_grader_cannot_read_is_named_in_the_same_words(world_dir):
+    # With one candidate nothing is examined, only read: what cannot be read is refused as when there is a choice.
+    write(world_dir / "hw.py", FULL).chmod(0)
+    with _as_nobody_if_root(), pytest.raises(NothingToGrade) as refused:
+        find([world_dir], WANTED)
+    assert str(refused.value).endswith("/hw.py could not be read (permission denied).")
+
+
 @contextlib.contextmanager
 def _as_nobody_if_root():
     """Root reads every file: to see what an ordinary user sees, act as nobody for a moment."""

@@ -394,6 +394,29 @@ def test_patching_the_grader_s_tracer_while_loading_takes_the_points_of_every_wa
     assert protocol.TAMPERED in reply.trace["loops"]
 
 
+def test_a_patch_that_claims_to_equal_what_it_replaced_is_still_found(start):
+    # The worker compares the watched objects by identity: an object that says it equals everything
+    # must not pass for the function it replaced.
+    session = start("""
+        import numpy
+        class Same:
+            def __eq__(self, other):
+                return True
+            def __ne__(self, other):
+                return False
+            __hash__ = object.__hash__
+        def add(x, y):
+            out = x + y
+            for kind in numpy.ndarray.__subclasses__():
+                if kind.__module__.startswith("grader"):
+                    kind.__array_ufunc__ = Same()
+            return out
+    """, rules={"loops": ("add",)})
+    assert not any("changed the grader's own code" in note.text for note in session.loaded.notes)
+    reply = call(session, "add", np.ones(2), np.ones(2), trace=["loops"])
+    assert protocol.TAMPERED in reply.trace["loops"]
+
+
 def test_the_grader_s_modules_cannot_be_imported_by_student_code(start):
     session = start("""
         def reach():

@@ -176,6 +176,8 @@ def find(entries: Sequence[Path], wanted: Wanted) -> Found:
     """The file to grade among entries (files, folders, .zip archives); raises NothingToGrade."""
     with ExitStack() as stack:
         survey = _survey(entries, stack)
+        if len(survey.candidates) == 1 and not survey.refused and survey.complete:
+            return _only(survey.candidates[0])
         # In a student's own copy, the templates' folder holds their work, not the templates.
         pristine = wanted.templates is not None and not any(_inside(e, wanted.templates) for e in entries)
         knowledge = template(wanted.name, wanted.templates, pristine, frozenset(c.suffix for c in survey.candidates))
@@ -195,6 +197,22 @@ def find(entries: Sequence[Path], wanted: Wanted) -> Found:
             budget -= len(found.data)
             examined.append(found)
         return _choose(examined, survey, wanted, entries)
+
+
+def _only(candidate: _Candidate) -> Found:
+    """The one candidate, when nothing else was handed in: there is nothing to choose between and
+    nothing to remark on, so its code is not examined (that parses it twice), only read, as
+    examining would, so that a file that cannot be read is refused in the same words."""
+    limit = MAX_NOTEBOOK_BYTES if candidate.suffix == ".ipynb" else MAX_SOURCE_BYTES
+    try:
+        data = candidate.archive.read(candidate.member, limit) if candidate.archive is not None else None
+        if candidate.archive is None:
+            read_limited(candidate.path, limit)
+    except Unreadable as exc:
+        raise NothingToGrade(f"{_Refusal(candidate.shown, exc.why)}.") from None
+    if candidate.archive is None:
+        return Found(candidate.path, candidate.shown)
+    return Found(candidate.path, candidate.shown, candidate.member, None, data)
 
 
 def locate(path: Path, wanted: Wanted) -> Found:
