@@ -66,6 +66,7 @@ def prepare() -> None:
         seccomp.prepare(shared_memory=True)
         landlock.gpu_devices()
         landlock.prepare()
+        audit.prepare(tuple(path for path, _ in landlock.fixed_rules()))
     audit.trusted_code_roots()
 
 
@@ -87,7 +88,7 @@ def apply(policy: Policy, student_files: frozenset[str], quota: bool = False) ->
     finally:
         landlock.release()  # student code never gets the zygote's descriptors
     filtered = seccomp.apply(shared_memory=policy.memory_bytes is None) if _LINUX else False
-    readable = tuple(path for path, _ in landlock.fixed_reads()) + policy.readable
+    readable = tuple(path for path, _ in landlock.fixed_rules()) + policy.readable
     audit.install(policy.scratch, readable, policy.protected, student_files)
     state = namespaces.STATE
     return {

@@ -47,6 +47,17 @@ _WATCHED = (frozenset({"open", "import", "os.kill", "os.killpg", "socket.__new__
             | _NETWORK_EVENTS | frozenset(_WRITE_EVENTS) | _LIST_EVENTS | _CTYPES_EVENTS)
 
 
+# The roots a worker may read, resolved: the same for every worker, so resolved once in the zygote (prepare)
+# and inherited. Only install() uses it; the hook resolves each path it is asked about afresh.
+_resolved = functools.lru_cache(maxsize=256)(os.path.realpath)
+
+
+def prepare(roots: tuple[str, ...]) -> None:
+    """In the zygote: resolve the roots every worker's hook will be given."""
+    for root in roots:
+        _resolved(root)
+
+
 class SandboxViolation(PermissionError):
     """Raised inside the worker when student code tries something the sandbox forbids."""
 
@@ -58,8 +69,8 @@ def install(scratch: str, readable: tuple[str, ...], protected: tuple[str, ...],
         os.path.realpath, os.path.join, os.path.isabs, os.fsdecode, os.getcwd)
     getframe, getpid = sys._getframe, os.getpid
     scratch = realpath(scratch)
-    protected = tuple(realpath(p) for p in protected)
-    readable = tuple(realpath(p) for p in readable) + (scratch, "/proc/self", f"/proc/{getpid()}")
+    protected = tuple(_resolved(p) for p in protected)
+    readable = tuple(_resolved(p) for p in readable) + (scratch, "/proc/self", f"/proc/{getpid()}")
     writable = (scratch, "/dev/null")
     trusted_code = trusted_code_roots()
     state = _thread._local()

@@ -102,6 +102,12 @@ def fixed_reads() -> list[tuple[str, int]]:
     return [(path, rights) for path, rights in rules if os.path.exists(path)]
 
 
+@functools.cache
+def fixed_rules() -> tuple[tuple[str, int], ...]:
+    """fixed_reads with each path resolved: worked out once, in the zygote, and inherited by every worker."""
+    return tuple((os.path.realpath(path), rights) for path, rights in fixed_reads())
+
+
 @functools.lru_cache(maxsize=16)
 def carved(root: str, protected: tuple[str, ...]) -> tuple[str, ...]:
     """Paths that together cover everything under root except the protected ones.
@@ -166,6 +172,7 @@ def prepare() -> None:
     global _prepared
     if _prepared is None and sys.platform.startswith("linux") and abi() >= 1:
         _prepared = Prepared(fixed_reads())
+    fixed_rules()
 
 
 def inherited_fds() -> list[int]:
@@ -227,8 +234,7 @@ def apply(scratch: str, readable: tuple[str, ...], protected: tuple[str, ...]) -
     if ruleset < 0:
         return 0
     try:
-        fixed = _prepared.rules if _prepared is not None else [
-            (os.path.realpath(path), rights, -1) for path, rights in fixed_reads()]
+        fixed = _prepared.rules if _prepared is not None else [(path, rights, -1) for path, rights in fixed_rules()]
         for path, rights, fd in fixed:
             rights &= fs
             if fd >= 0 and not any(within(p, path) for p in protected):
