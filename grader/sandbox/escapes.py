@@ -76,17 +76,18 @@ class Escape:
 def find(trees: Iterable[ast.Module]) -> Iterator[Escape]:
     """Every place in the trees where code reaches past its own work."""
     for tree in trees:
-        aliases = _aliases(tree)
-        for node in ast.walk(tree):
+        nodes = list(ast.walk(tree))  # walked once: the aliases are read from the same nodes
+        aliases = _aliases(nodes)
+        for node in nodes:
             reason = _reason(node, aliases)
             if reason is not None:
                 yield Escape(node, reason)
 
 
-def _aliases(tree: ast.Module) -> dict[str, str]:
+def _aliases(nodes: list[ast.AST]) -> dict[str, str]:
     """Local name -> module, for the modules this search cares about."""
     found: dict[str, str] = {}
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 found[alias.asname or alias.name.split(".")[0]] = alias.name.split(".")[0]
