@@ -102,12 +102,21 @@ def test_the_tutorials_network_earns_full_points_for_every_part_it_implements(gr
     assert "OurNeuralNetwork has no attribute or method named gradients" in message(report, "gradients_at_start")
 
 
-def test_training_shows_both_loss_curves(grade3):
-    report = grade3(EXAMPLE)
+def test_training_that_ends_wrong_shows_both_loss_curves(grade3, tmp_path):
+    report = grade3(mutated(tmp_path, ('                self.b2 -= learn_rate * grads["b2"]\n', "")))
     curves = by_name(report)["train_on_the_course_data"].curves
     assert [c.label for c in curves] == ["your loss", "reference"]
-    assert len(curves[0].values) == 21 and curves[0].values[0] > curves[0].values[-1]
-    assert curves[0].values == pytest.approx(curves[1].values, rel=1e-9)
+    assert len(curves[0].values) == len(curves[1].values) == 21
+    assert curves[0].values[0] == pytest.approx(curves[1].values[0], rel=1e-12)  # the same start, then apart
+    assert curves[0].values[-1] != pytest.approx(curves[1].values[-1], rel=1e-3)
+    assert curves[0].values[0] > curves[0].values[-1]  # it still learns, only not as the reference does
+
+
+def test_a_right_training_draws_no_curves(grade3):
+    # Its curve is the reference's: drawing it would cost 200 more epochs of the student's code per run.
+    report = grade3(EXAMPLE)
+    assert by_name(report)["train_on_the_course_data"].passed
+    assert by_name(report)["train_on_the_course_data"].curves == ()
 
 
 def _support(assignment3):
@@ -233,12 +242,13 @@ def test_an_update_that_adds_the_gradient_is_named(grade3, tmp_path):
     assert passed(report, *PUBLIC_AND_HIDDEN["gradients"])
 
 
-def test_what_the_graders_own_calls_print_is_not_shown_as_the_students(grade3):
-    report = grade3(EXAMPLE)
-    shown = by_name(report)["train_on_the_course_data"].output
+def test_what_the_graders_own_calls_print_is_not_shown_as_the_students(grade3, tmp_path):
+    report = grade3(mutated(tmp_path, ('                self.b2 -= learn_rate * grads["b2"]\n', "")))
+    result = by_name(report)["train_on_the_course_data"]
+    assert result.curves  # the weights are wrong, so the grader drew the student's curve
     # The student's train(..., epochs=200) prints at epochs 0 and 100; the grader's 20 calls of 10 epochs
     # each, which draw the loss curve, would print "epoch 0" 20 times more.
-    assert shown.count("epoch 0:") == 1 and shown.count("epoch 100:") == 1, shown
+    assert result.output.count("epoch 0:") == 1 and result.output.count("epoch 100:") == 1, result.output
 
 
 def test_missing_factor_two_is_named(grade3, tmp_path):
