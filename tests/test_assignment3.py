@@ -102,12 +102,21 @@ def test_the_tutorials_network_earns_full_points_for_every_part_it_implements(gr
     assert "OurNeuralNetwork has no attribute or method named gradients" in message(report, "gradients_at_start")
 
 
-def test_training_shows_both_loss_curves(grade3):
-    report = grade3(EXAMPLE)
+def test_training_that_ends_wrong_shows_both_loss_curves(grade3, tmp_path):
+    report = grade3(mutated(tmp_path, ('                self.b2 -= learn_rate * grads["b2"]\n', "")))
     curves = by_name(report)["train_on_the_course_data"].curves
     assert [c.label for c in curves] == ["your loss", "reference"]
-    assert len(curves[0].values) == 21 and curves[0].values[0] > curves[0].values[-1]
-    assert curves[0].values == pytest.approx(curves[1].values, rel=1e-9)
+    assert len(curves[0].values) == len(curves[1].values) == 21
+    assert curves[0].values[0] == pytest.approx(curves[1].values[0], rel=1e-12)  # the same start, then apart
+    assert curves[0].values[-1] != pytest.approx(curves[1].values[-1], rel=1e-3)
+    assert curves[0].values[0] > curves[0].values[-1]  # it still learns, only not as the reference does
+
+
+def test_a_right_training_draws_no_curves(grade3):
+    # Its curve is the reference's: drawing it would cost 200 more epochs of the student's code per run.
+    report = grade3(EXAMPLE)
+    assert by_name(report)["train_on_the_course_data"].passed
+    assert by_name(report)["train_on_the_course_data"].curves == ()
 
 
 def _support(assignment3):
@@ -125,7 +134,11 @@ def test_the_graders_sgd_is_torch_optim_sgd_to_the_last_bit(assignment3):
     data, labels = np.random.default_rng(1).normal(0, 2, (5, 2)), np.array([1.0, 0.0, 1.0, 1.0, 0.0])
     start = support.random_params(np.random.default_rng(2))
     ours, _ = support.train(start, data, labels, 0.05, 30)
-    first, second = support.layers(start)
+    first, second = torch.nn.Linear(2, 2).double(), torch.nn.Linear(2, 1).double()
+    with torch.no_grad():
+        for layer, (weight, bias) in ((first, ("w1 w2 w3 w4", "b1 b2")), (second, ("w5 w6", "b3"))):
+            layer.weight.copy_(torch.tensor([start[n] for n in weight.split()], dtype=torch.float64).reshape(-1, 2))
+            layer.bias.copy_(torch.tensor([start[n] for n in bias.split()], dtype=torch.float64))
     optimizer = torch.optim.SGD(list(first.parameters()) + list(second.parameters()), lr=0.05)
     for _ in range(30):
         for x, y in zip(torch.as_tensor(data), torch.as_tensor(labels)):
@@ -134,6 +147,34 @@ def test_the_graders_sgd_is_torch_optim_sgd_to_the_last_bit(assignment3):
             optimizer.step()
     theirs = support._named(first.weight, first.bias, second.weight, second.bias)
     assert ours == theirs
+
+
+def _hidden_module(assignment3, name):
+    assignment3.hidden_checks()  # loads reference/assignment3/*.py as part of the checks' package
+    import sys
+
+    return next(m for key, m in sys.modules.items() if key.endswith(f".{name}") and "assignment3" in key)
+
+
+def test_the_hidden_checks_fast_sgd_is_pytorchs_autograd_sgd(assignment3):
+    # The hidden check trains on random data drawn for each version of a submission with sgd.py's
+    # plain arithmetic, not autograd: it must agree with support.train (PyTorch autograd, pinned to
+    # torch.optim.SGD above) on problems like the check's and wider ones, where sigmoids saturate.
+    import numpy as np
+
+    support, sgd = _support(assignment3), _hidden_module(assignment3, "sgd")
+    rng = np.random.default_rng(31)
+    for case in range(60):
+        n, spread, scale = int(rng.integers(1, 9)), float(rng.choice([0.5, 2.0, 30.0])), float(rng.choice([0.5, 3.0]))
+        data, labels = rng.normal(0, spread, (n, 2)), rng.integers(0, 2, n).astype(float)
+        start, rate = support.random_params(rng, scale=scale), float(rng.uniform(0.01, 0.5))
+        epochs = int(rng.integers(1, 41))
+        expected, _ = support.train(start, data, labels, rate, epochs)
+        got = sgd.train(start, data, labels, rate, epochs)
+        assert list(got) == list(expected), case
+        for name in expected:
+            moved, should = got[name] - start[name], expected[name] - start[name]
+            assert abs(moved - should) <= 1e-12 + 1e-10 * abs(should), (case, name, moved, should)
 
 
 def test_the_reference_solution_agrees_with_pytorch(assignment3):
@@ -201,12 +242,13 @@ def test_an_update_that_adds_the_gradient_is_named(grade3, tmp_path):
     assert passed(report, *PUBLIC_AND_HIDDEN["gradients"])
 
 
-def test_what_the_graders_own_calls_print_is_not_shown_as_the_students(grade3):
-    report = grade3(EXAMPLE)
-    shown = by_name(report)["train_on_the_course_data"].output
+def test_what_the_graders_own_calls_print_is_not_shown_as_the_students(grade3, tmp_path):
+    report = grade3(mutated(tmp_path, ('                self.b2 -= learn_rate * grads["b2"]\n', "")))
+    result = by_name(report)["train_on_the_course_data"]
+    assert result.curves  # the weights are wrong, so the grader drew the student's curve
     # The student's train(..., epochs=200) prints at epochs 0 and 100; the grader's 20 calls of 10 epochs
     # each, which draw the loss curve, would print "epoch 0" 20 times more.
-    assert shown.count("epoch 0:") == 1 and shown.count("epoch 100:") == 1, shown
+    assert result.output.count("epoch 0:") == 1 and result.output.count("epoch 100:") == 1, result.output
 
 
 def test_missing_factor_two_is_named(grade3, tmp_path):

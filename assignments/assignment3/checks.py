@@ -101,9 +101,7 @@ def gradients_at_start(student):
     """gradients(x, y_true) matches PyTorch autograd for the course's people, with every weight 0.1"""
     net = student.OurNeuralNetwork()
     for x, y in zip(DATA, LABELS):
-        expected = support.gradients(START, x, y)
-        entries = compare_parameters(net.call("gradients", x, float(y)), expected,
-                                     variants=support.gradient_variants(START, x, y))
+        entries = support.compare_gradients(net.call("gradients", x, float(y)), START, x, y)
         require_parameters(entries, what=f"gradients({x.tolist()}, {y:g})")
 
 
@@ -117,14 +115,11 @@ def gradients_match_your_feedforward(student, rng):
         assert_number(net.call("feedforward", x), support.forward(params, x), what="feedforward(x)")
     analytic = net.call("gradients", x, y)
     step = 1e-6
+    nudged = student.probe("feedforward_nudged", net, params, x, step, function="OurNeuralNetwork.feedforward")
     numeric = {}
     for name in PARAMETERS:
-        losses = []
-        for sign in (1, -1):
-            net.set(name, params[name] + sign * step)
-            losses.append((y - as_number(net.call("feedforward", x), what="feedforward(x)")) ** 2)
-        net.set(name, params[name])
-        numeric[name] = (losses[0] - losses[1]) / (2 * step)
+        up, down = ((y - as_number(output, what="feedforward(x)")) ** 2 for output in nudged[name])
+        numeric[name] = (up - down) / (2 * step)
     entries = compare_parameters(analytic, numeric, rtol=1e-5)
     try:
         require_parameters(entries, what="gradients(x, y_true)")
@@ -141,20 +136,23 @@ def train_on_the_course_data(student, evidence):
     """train(data, all_y_trues, 0.1, 200) ends with the same weights as PyTorch's per-sample SGD"""
     net = student.OurNeuralNetwork()
     net.call("train", DATA, LABELS, 0.1, EPOCHS, timeout=30)
+    weights = _numbers(support.read_weights(net))
     expected, reference_curve = support.train(START, DATA, LABELS, 0.1, EPOCHS, every=EVERY)
-    with evidence.grader_calls():  # what train prints while the grader draws its curve is not the student's run
-        evidence.curve("your loss", _student_curve(student, EPOCHS, EVERY), x_label="epoch", x_step=EVERY)
-        own = support.moves_with_own_gradients(student, START, DATA, LABELS, 0.1, EPOCHS)
-    evidence.curve("reference", reference_curve, x_label="epoch", x_step=EVERY)
-    weights = support.read_weights(net)
-    moved = {name: as_number(value, what=name) - START[name] for name, value in weights.items()}
+    moved = {name: weights[name] - START[name] for name in PARAMETERS}
     expected_moves = {name: expected[name] - START[name] for name in PARAMETERS}
     try:
-        with evidence.grader_calls():  # naming wrong gradients calls the student's gradients again
-            support.require_training(moved, expected_moves, own, what="The weights after train(data, all_y_trues)",
-                                     rtol=1e-6, atol=1e-9, wording=TRAINING_WORDING,
-                                     wrong=lambda: support.wrong_gradients(student, START, DATA[0], LABELS[0]))
+        with evidence.grader_calls():  # telling train's mistakes from its gradients' calls gradients again
+            support.require_training(
+                moved, expected_moves,
+                lambda: support.moves_with_own_gradients(student, START, DATA, LABELS, 0.1, EPOCHS),
+                what="The weights after train(data, all_y_trues)", rtol=1e-6, atol=1e-9, wording=TRAINING_WORDING,
+                wrong=lambda: support.wrong_gradients(student, START, DATA[0], LABELS[0]))
     except CheckFailed as failed:
+        # Where the weights are wrong, the two loss curves show when the training went its own way. A right
+        # train's curve is the reference's, and drawing it would cost another 200 epochs of the student's code.
+        with evidence.grader_calls():  # what train prints while the grader draws its curve is not the student's run
+            evidence.curve("your loss", _student_curve(student, EPOCHS, EVERY), x_label="epoch", x_step=EVERY)
+        evidence.curve("reference", reference_curve, x_label="epoch", x_step=EVERY)
         raise CheckFailed(failed.summary, "Changes from the start value 0.1:\n" + failed.details,
                           failed.diagnosis) from None
 
@@ -163,13 +161,14 @@ TRAINING_WORDING = {"it is zero": "never changes during training: is its update 
 
 
 def _student_curve(student, epochs: int, every: int) -> list[float]:
-    """The loss of the student's network on the course data, every `every` epochs of its own training."""
-    net = student.OurNeuralNetwork()
-    curve = [support.network_loss(_numbers(support.read_weights(net)), DATA, LABELS)]
-    for _ in range(epochs // every):
-        net.call("train", DATA, LABELS, 0.1, every, timeout=30)
-        curve.append(support.network_loss(_numbers(support.read_weights(net)), DATA, LABELS))
-    return curve
+    """The loss of the student's network on the course data, every `every` epochs of its own training.
+
+    A new network trains in calls of `every` epochs each, in the student's process (one request:
+    probes.py); the losses are computed here.
+    """
+    seen = student.probe("weights_while_training", DATA, LABELS, 0.1, epochs, every, function="OurNeuralNetwork.train",
+                         timeout=60)
+    return [support.network_loss(_numbers(weights), DATA, LABELS) for weights in seen]
 
 
 def _numbers(weights: dict) -> dict[str, float]:
@@ -187,13 +186,13 @@ def train_one_step(student, rng, evidence):
     moved = {name: after[name] - params[name] for name in PARAMETERS}
     grads = support.gradients(params, x, y)
     expected = {name: -rate * grads[name] for name in PARAMETERS}
-    variants = support.scaled(support.gradient_variants(params, x, y), -rate)
     factors = {f"1/{rate:g} (= 1/learn_rate): is learn_rate left out of the update?": 1 / rate}
     with evidence.grader_calls():  # the grader's own calls of gradients, to tell train's mistakes from its
-        own = support.moves_with_own_gradients(student, params, [x], [y], rate, 1)
-        support.require_training(moved, expected, own, what=f"One step of train with learn_rate={rate:g}",
-                                 wording=STEP_WORDING, variants=variants, factors=factors,
-                                 wrong=lambda: support.wrong_gradients(student, params, x, y))
+        support.require_training(moved, expected,
+                                 lambda: support.moves_with_own_gradients(student, params, [x], [y], rate, 1),
+                                 what=f"One step of train with learn_rate={rate:g}", wording=STEP_WORDING,
+                                 variants=lambda: support.scaled(support.gradient_variants(params, x, y), -rate),
+                                 factors=factors, wrong=lambda: support.wrong_gradients(student, params, x, y))
 
 
 # --- the batch version ------------------------------------------------------------------------
@@ -215,6 +214,6 @@ def two_layer_loss_and_gradients(student, rng):
                   factors={f"{n * o} (= N·O): the loss is a mean over all N·O entries; did you sum?": n * o})
     if not isinstance(grads, dict):
         raise CheckFailed(f"The grads of {what} are not a dict.", f"They are {describe(grads)}.")
-    entries = compare_parameters(grads, expected_grads, factors=support.batch_factors(n, o),
-                                 variants=support.batch_variants(params, X, y))
+    entries = support.compare_with_mistakes(grads, expected_grads, lambda: support.batch_variants(params, X, y),
+                                            factors=support.batch_factors(n, o))
     require_parameters(entries, what=f"The gradients of {what}")

@@ -1,7 +1,7 @@
 """What the assignment 3 checks compute on the grader's side, with PyTorch in float64.
 
-Expected values come from PyTorch: the same two-layer network held in
-``nn.Linear(2, 2)`` and ``nn.Linear(2, 1)``, its gradients from autograd, its
+Expected values come from PyTorch: the same two-layer network as
+``nn.Linear(2, 2)`` and ``nn.Linear(2, 1)`` hold it, its gradients from autograd, its
 training per-sample SGD (the update ``torch.optim.SGD`` makes, written out: an
 optimizer object imports torch._dynamo, 1.7 s, and a test shows the two agree
 to the last bit). The mistake "variants" are
@@ -16,7 +16,6 @@ from typing import Callable
 
 import numpy as np
 import torch
-from torch import nn
 from torch.nn import functional as F
 
 from grader.diagnose import compare_parameters, require_parameters
@@ -64,21 +63,21 @@ def _sigmoid(z: torch.Tensor, slope: Slope | None) -> torch.Tensor:
 
 # --- the 2-2-1 network ------------------------------------------------------------------
 
+Weights = list  # [weight1 (2, 2), bias1 (2,), weight2 (1, 2), bias2 (1,)]: float64 tensors
 
-def layers(params: dict[str, float]) -> tuple[nn.Linear, nn.Linear]:
-    """The network as two float64 nn.Linear layers holding params."""
-    first, second = nn.Linear(2, 2).double(), nn.Linear(2, 1).double()
-    values = {name: float(params[name]) for name in PARAMETERS}
+
+def weights(params: dict[str, float], requires_grad: bool = False) -> Weights:
+    """The network's parameters as nn.Linear(2, 2) and nn.Linear(2, 1) hold them, in float64.
+
+    Plain tensors used with F.linear, which is what those layers' forward does: building the
+    layers costs more than the arithmetic of a whole sample.
+    """
+    w1, w2, w3, w4, w5, w6, b1, b2, b3 = (float(params[name]) for name in PARAMETERS)
 
     def exact(rows):  # float64 from the start: torch.tensor would round to float32 first
-        return torch.tensor(rows, dtype=torch.float64)
+        return torch.tensor(rows, dtype=torch.float64, requires_grad=requires_grad)
 
-    with torch.no_grad():
-        first.weight.copy_(exact([[values["w1"], values["w2"]], [values["w3"], values["w4"]]]))
-        first.bias.copy_(exact([values["b1"], values["b2"]]))
-        second.weight.copy_(exact([[values["w5"], values["w6"]]]))
-        second.bias.copy_(exact([values["b3"]]))
-    return first, second
+    return [exact([[w1, w2], [w3, w4]]), exact([b1, b2]), exact([[w5, w6]]), exact([b3])]
 
 
 def _named(weight1, bias1, weight2, bias2) -> dict[str, float]:
@@ -88,10 +87,11 @@ def _named(weight1, bias1, weight2, bias2) -> dict[str, float]:
     return dict(w1=w1, w2=w2, w3=w3, w4=w4, w5=w5, w6=w6, b1=b1, b2=b2, b3=b3)
 
 
-def _output(first: nn.Linear, second: nn.Linear, x: torch.Tensor, hidden_slope: Slope | None = None,
+def _output(network: Weights, x: torch.Tensor, hidden_slope: Slope | None = None,
             output_slope: Slope | None = None) -> torch.Tensor:
-    hidden = _sigmoid(F.linear(x, first.weight, first.bias), hidden_slope)
-    return _sigmoid(F.linear(hidden, second.weight, second.bias), output_slope)
+    weight1, bias1, weight2, bias2 = network
+    hidden = _sigmoid(F.linear(x, weight1, bias1), hidden_slope)
+    return _sigmoid(F.linear(hidden, weight2, bias2), output_slope)
 
 
 def _tensor(values) -> torch.Tensor:
@@ -100,15 +100,15 @@ def _tensor(values) -> torch.Tensor:
 
 def forward(params: dict[str, float], x) -> float:
     with torch.no_grad():
-        return float(_output(*layers(params), _tensor(x))[0])
+        return float(_output(weights(params), _tensor(x))[0])
 
 
 def gradients(params: dict[str, float], x, y_true: float, hidden_slope: Slope | None = None,
               output_slope: Slope | None = None) -> dict[str, float]:
     """dL/dparameter of L = (y_true - o1)^2, by autograd."""
-    first, second = layers(params)
-    loss = ((y_true - _output(first, second, _tensor(x), hidden_slope, output_slope)) ** 2).sum()
-    return _named(*torch.autograd.grad(loss, [first.weight, first.bias, second.weight, second.bias]))
+    network = weights(params, requires_grad=True)
+    loss = ((y_true - _output(network, _tensor(x), hidden_slope, output_slope)) ** 2).sum()
+    return _named(*torch.autograd.grad(loss, network))
 
 
 def gradient_variants(params: dict[str, float], x, y_true: float) -> dict[str, dict[str, float]]:
@@ -122,6 +122,23 @@ def gradient_variants(params: dict[str, float], x, y_true: float) -> dict[str, d
     }
 
 
+def compare_with_mistakes(got, expected: dict, variants: Callable[[], dict], **options) -> list:
+    """compare_parameters(got, expected, variants=variants(), **options), computing variants only where needed.
+
+    The variants name what went wrong (each costs more backward passes); where every value is
+    right, the entries are the same without them.
+    """
+    entries = compare_parameters(got, expected, **options)
+    if all(entry.ok for entry in entries):
+        return entries
+    return compare_parameters(got, expected, variants=variants(), **options)
+
+
+def compare_gradients(got, params: dict[str, float], x, y_true: float) -> list:
+    """got against the gradients at params and one sample, naming the known mistakes where one is wrong."""
+    return compare_with_mistakes(got, gradients(params, x, y_true), lambda: gradient_variants(params, x, y_true))
+
+
 def scaled(values: dict[str, dict[str, float]], factor: float) -> dict[str, dict[str, float]]:
     return {label: {k: factor * v for k, v in grads.items()} for label, grads in values.items()}
 
@@ -133,8 +150,8 @@ def train(params: dict[str, float], data, labels, learn_rate: float, epochs: int
           every: int | None = None) -> tuple[dict[str, float], list[float]]:
     """Per-sample SGD in data order; also the loss every `every` epochs.
 
-    Remembered for the same inputs: the course data's 200 epochs take half a second of PyTorch
-    steps, which every re-grade (grade --watch, %grade, a batch) would otherwise pay again.
+    Remembered for the same inputs: the course data's 200 epochs take a quarter of a second of
+    PyTorch steps, which every re-grade (grade --watch, %grade, a batch) would otherwise pay again.
     """
     data, labels = np.asarray(data, dtype=float), np.asarray(labels, dtype=float)
     key = (tuple(sorted(params.items())), data.shape, data.tobytes(), labels.shape, labels.tobytes(),
@@ -143,30 +160,29 @@ def train(params: dict[str, float], data, labels, learn_rate: float, epochs: int
         if len(_TRAINED) >= 64:
             _TRAINED.clear()
         _TRAINED[key] = _train(params, data, labels, learn_rate, epochs, every)
-    weights, losses = _TRAINED[key]
-    return dict(weights), list(losses)
+    weights_after, losses = _TRAINED[key]
+    return dict(weights_after), list(losses)
 
 
 def _train(params: dict[str, float], data, labels, learn_rate: float, epochs: int,
            every: int | None) -> tuple[dict[str, float], list[float]]:
-    first, second = layers(params)
-    weights = [first.weight, first.bias, second.weight, second.bias]
+    network = weights(params, requires_grad=True)
     samples = list(zip(_tensor(data).unbind(0), _tensor(labels).reshape(-1, 1).unbind(0)))
     losses = [network_loss(params, data, labels)] if every else []
     for epoch in range(1, epochs + 1):
         for x, y in samples:
-            grads = torch.autograd.grad(((_output(first, second, x) - y) ** 2).sum(), weights)
+            grads = torch.autograd.grad(((_output(network, x) - y) ** 2).sum(), network)
             with torch.no_grad():
-                torch._foreach_add_(weights, grads, alpha=-learn_rate)
+                torch._foreach_add_(network, grads, alpha=-learn_rate)
         if every and epoch % every == 0:
-            losses.append(network_loss(_named(*weights), data, labels))
-    return _named(*weights), losses
+            losses.append(network_loss(_named(*network), data, labels))
+    return _named(*network), losses
 
 
 def network_loss(params: dict[str, float], data, labels) -> float:
     """Mean squared error of the network over a data set (for loss curves)."""
     with torch.no_grad():
-        out = _output(*layers(params), _tensor(data)).reshape(-1)
+        out = _output(weights(params), _tensor(data)).reshape(-1)
     return float(((out - _tensor(labels)) ** 2).mean())
 
 
@@ -227,32 +243,37 @@ def moves_with_own_gradients(student, start: dict[str, float], data, labels, lea
 def wrong_gradients(student, params: dict[str, float], x, y_true: float) -> str:
     """Which of the student's gradients at params and one sample are wrong, with the likely mistake of each."""
     got = student.probe("own_gradients", dict(params), np.asarray(x), float(y_true), function="OurNeuralNetwork.train")
-    entries = compare_parameters(got, gradients(params, x, y_true), variants=gradient_variants(params, x, y_true))
+    entries = compare_gradients(got, params, x, y_true)
     wrong = ", ".join(f"{e.name} ({e.mistake})" if e.mistake else e.name for e in entries if not e.ok)
     return f"for {wrong}" if wrong else "on some samples"
 
 
-def require_training(moved: dict, expected: dict[str, float], own: dict[str, float] | None, *, what: str,
-                     wording: dict[str, str], wrong: Callable[[], str], rtol: float = 1e-6, atol: float = 0.0,
-                     factors: dict = {}, variants: dict = {}) -> None:
+def require_training(moved: dict, expected: dict[str, float], own: Callable[[], dict[str, float] | None], *,
+                     what: str, wording: dict[str, str], wrong: Callable[[], str], rtol: float = 1e-6,
+                     atol: float = 0.0, factors: dict = {},
+                     variants: Callable[[], dict] = dict) -> None:
     """The student's train moved each parameter as expected, or CheckFailed saying whether train or gradients is wrong.
 
     moved: what the student's train did to each parameter; expected: what the
-    reference SGD does; own: what the same SGD does with the student's own
-    gradients (moves_with_own_gradients). When train matches own but own is
+    reference SGD does; own: computes what the same SGD does with the student's
+    own gradients (moves_with_own_gradients). When train matches own but own is
     wrong, the update is right and the gradients are not: the message says so,
-    with wrong() naming the wrong gradients (see wrong_gradients).
+    with wrong() naming the wrong gradients (see wrong_gradients). own and
+    variants (the mistakes' moves, for the message) are computed only when
+    train is wrong: a right train needs neither, and replaying SGD with the
+    student's gradients costs as much as its training.
     """
-    entries = compare_parameters(moved, expected, rtol=rtol, atol=atol, factors=factors, variants=variants)
-    if all(entry.ok for entry in entries):
+    if all(entry.ok for entry in compare_parameters(moved, expected, rtol=rtol, atol=atol)):
         return
-    if own is not None and not all(e.ok for e in compare_parameters(own, expected, rtol=rtol, atol=atol)):
-        if all(e.ok for e in compare_parameters(moved, own, rtol=rtol, atol=atol)):
+    entries = compare_parameters(moved, expected, rtol=rtol, atol=atol, factors=factors, variants=variants())
+    own_moves = own()
+    if own_moves is not None and not all(e.ok for e in compare_parameters(own_moves, expected, rtol=rtol, atol=atol)):
+        if all(e.ok for e in compare_parameters(moved, own_moves, rtol=rtol, atol=atol)):
             raise CheckFailed(
                 f"{what} is wrong, but not because of train: train moves every parameter by −learn_rate × what "
                 f"your gradients returns, as it should, and gradients is wrong {wrong()}.",
                 "Fix gradients (its own checks show the numbers); train will follow.")
-        entries = compare_parameters(moved, own, rtol=rtol, atol=atol, factors=factors)
+        entries = compare_parameters(moved, own_moves, rtol=rtol, atol=atol, factors=factors)
         what = f"{what} (compared with SGD using your own gradients, which are wrong too)"
     require_parameters(entries, what=what, wording=wording)
 
@@ -261,10 +282,10 @@ def require_training(moved: dict, expected: dict[str, float], own: dict[str, flo
 
 
 def new_network(student, params: dict[str, float] | None = None):
-    """A fresh OurNeuralNetwork in the student's process, with params set when given."""
+    """A fresh OurNeuralNetwork in the student's process, with params set when given (in one request: probes.py)."""
     net = student.OurNeuralNetwork()
-    for name, value in (params or {}).items():
-        net.set(name, value)
+    if params:
+        student.probe("set_weights", net, dict(params), function="OurNeuralNetwork")
     return net
 
 

@@ -1,17 +1,21 @@
 """Hidden checks for assignment 3: other shapes, random weights, random data.
 
-Expected values come from PyTorch (support.py) and, for the element-wise
-functions, from the reference solution. Messages of hidden checks name the
-wrong parameters and the likely mistake, never the inputs or the values.
+Expected values come from PyTorch (support.py), for the element-wise
+functions from the reference solution, and for training on random data from
+sgd.py (plain float arithmetic, pinned to PyTorch's by tests). Messages of
+hidden checks name the wrong parameters and the likely mistake, never the
+inputs or the values.
 """
+
+import functools
 
 import numpy as np
 
 from grader.checks import as_number, assert_number, check, describe
-from grader.diagnose import compare_parameters, require_close, require_parameters
+from grader.diagnose import require_close, require_parameters
 from grader.errors import CheckFailed
 
-from . import support
+from . import sgd, support
 from .support import PARAMETERS
 
 
@@ -60,8 +64,7 @@ def gradients_random(student, rng):
         params = support.random_params(rng, scale=1.5)
         net = support.new_network(student, params)
         x, y = rng.normal(0, 3, 2), float(rng.integers(0, 2))
-        entries = compare_parameters(net.call("gradients", x, y), support.gradients(params, x, y),
-                                     variants=support.gradient_variants(params, x, y))
+        entries = support.compare_gradients(net.call("gradients", x, y), params, x, y)
         require_parameters(entries, what="gradients(x, y_true)")
 
 
@@ -72,11 +75,11 @@ def train_random_data(student, rng):
     start = support.random_params(rng, scale=0.5)
     net = support.new_network(student, start)
     net.call("train", data, labels, 0.05, 40, timeout=30)
-    expected, _ = support.train(start, data, labels, 0.05, 40)
+    expected = sgd.train(start, data, labels, 0.05, 40)
     weights = support.read_weights(net)
     moved = {name: as_number(weights[name], what=name) - start[name] for name in PARAMETERS}
-    own = support.moves_with_own_gradients(student, start, data, labels, 0.05, 40)
-    support.require_training(moved, {name: expected[name] - start[name] for name in PARAMETERS}, own,
+    support.require_training(moved, {name: expected[name] - start[name] for name in PARAMETERS},
+                             lambda: support.moves_with_own_gradients(student, start, data, labels, 0.05, 40),
                              what="The weights after train on random data", rtol=1e-6, atol=1e-9,
                              wrong=lambda: support.wrong_gradients(student, start, data[0], labels[0]),
                              wording={"it is zero": "never changes during training: is its update line missing?"})
@@ -94,6 +97,7 @@ def two_layer_other_shapes(student, rng):
                               f"It returned {describe(result)}.")
         what = "two_layer_loss_and_grads(params, X, y)"
         require_close(as_number(result[0], what=f"the loss of {what}"), expected_loss, what=f"the loss of {what}")
-        entries = compare_parameters(result[1], expected_grads, factors=support.batch_factors(n, o),
-                                     variants=support.batch_variants(params, X, y))
+        entries = support.compare_with_mistakes(result[1], expected_grads,
+                                                functools.partial(support.batch_variants, params, X, y),
+                                                factors=support.batch_factors(n, o))
         require_parameters(entries, what=f"The gradients of {what}")
