@@ -149,12 +149,18 @@ def train_on_the_course_data(student, evidence):
                 wrong=lambda: support.wrong_gradients(student, START, DATA[0], LABELS[0]))
     except CheckFailed as failed:
         # Where the weights are wrong, the two loss curves show when the training went its own way. A right
-        # train's curve is the reference's, and drawing it would cost another 200 epochs of the student's code.
+        # train's curve is the reference's: running its training again to draw it would cost another 200 epochs.
         with evidence.grader_calls():  # what train prints while the grader draws its curve is not the student's run
             evidence.curve("your loss", _student_curve(student, EPOCHS, EVERY), x_label="epoch", x_step=EVERY)
         evidence.curve("reference", reference_curve, x_label="epoch", x_step=EVERY)
         raise CheckFailed(failed.summary, "Changes from the start value 0.1:\n" + failed.details,
                           failed.diagnosis) from None
+    # A right train took the reference's path (its weights agree to 1e-9 after 200 epochs): its loss curve is
+    # drawn from the reference's run, which costs nothing, and says so.
+    evidence.curve(MATCHED_LOSS, reference_curve, x_label="epoch", x_step=EVERY)
+
+
+MATCHED_LOSS = "loss during training (PyTorch's run, which yours matched)"
 
 
 TRAINING_WORDING = {"it is zero": "never changes during training: is its update line missing?"}
