@@ -34,7 +34,20 @@ pytestmark = [
 ]
 
 
+def _course_owned_by_nobody(folder):
+    """assignment2 of the course, as a TA's own copy: the grader reads the course secret only as the user who
+    owns reference/ (and makes it there on first use), so a TA grades a course folder of their own."""
+    for part in ("assignments", "reference"):
+        shutil.copytree(COURSE / part / "assignment2", folder / part / "assignment2",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    for root, dirs, files in os.walk(folder):
+        for name in [root, *(os.path.join(root, n) for n in dirs + files)]:
+            os.chown(name, 65534, 65534)
+    return folder
+
+
 def test_a_ta_without_root_grades_a_class_with_a_file_they_cannot_read(world_dir):
+    course = _course_owned_by_nobody(world_dir / "course")
     submissions = world_dir / "submissions"
     submissions.mkdir(mode=0o755)
     shutil.copy(COURSE / "examples" / "assignment2" / "full_marks.py", submissions / "alice.py")
@@ -47,7 +60,7 @@ def test_a_ta_without_root_grades_a_class_with_a_file_they_cannot_read(world_dir
     (world_dir / "results").mkdir()
     (world_dir / "results").chmod(0o777)
     out = world_dir / "results" / "assignment2"
-    run = subprocess.run(AS_NOBODY + ["env", f"HOME={world_dir}", f"GRADER_COURSE={COURSE}", sys.executable, "-m",
+    run = subprocess.run(AS_NOBODY + ["env", f"HOME={world_dir}", f"GRADER_COURSE={course}", sys.executable, "-m",
                                       "grader", "batch", "assignment2", str(submissions), "--out", str(out)],
                          capture_output=True, text=True, timeout=600, cwd="/")
     assert run.returncode == 0, run.stderr
@@ -58,3 +71,5 @@ def test_a_ta_without_root_grades_a_class_with_a_file_they_cannot_read(world_dir
         "erin": ("no-submission", "erin.txt is not a .py or .ipynb file, nor a folder or .zip archive holding one."),
         "olga": ("no-submission", "olga/assignment2.py could not be read (permission denied).")}
     assert (out / "alice.json").stat().st_uid == 65534
+    secret = (course / "reference" / "course-secret").stat()  # made on first use, the TA's alone
+    assert secret.st_uid == 65534 and secret.st_mode & 0o777 == 0o600
