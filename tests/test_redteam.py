@@ -339,3 +339,37 @@ def _remove_tree(root: Path) -> None:
         if stack:
             os.rmdir(names.pop(), dir_fd=stack[-1])
     os.rmdir(root)
+
+
+# --- round three (the commits up to 8169121): assignment 3's probes, the tracer, the audit hook --------
+
+
+def test_autograd_run_when_the_weights_are_read_earns_nothing(assignment3, torch_server):
+    report = grade(assignment3, RED / "trains_when_its_weights_are_read.py", server=torch_server,
+                   limits=Limits(call_timeout=20.0, load_timeout=20.0, memory_mb=1024),
+                   only=("OurNeuralNetwork.train",))
+    earned = [r.name for r in report.results if r.passed]
+    assert not earned, f"training by autograd, run when the grader read the weights, earned points in {earned}"
+
+
+def test_autograd_earns_nothing_when_it_blinds_the_watch_through_a_wrappers_globals(assignment3, torch_server):
+    report = grade(assignment3, RED / "blinds_the_autograd_watch.py", server=torch_server,
+                   limits=Limits(call_timeout=20.0, load_timeout=20.0, memory_mb=1024),
+                   only=("OurNeuralNetwork.gradients", "OurNeuralNetwork.train"))
+    earned = [r.name for r in report.results if r.passed]
+    assert not earned, f"autograd behind a blinded watch earned points in {earned}"
+
+
+def test_wrong_gradients_do_not_match_a_feedforward_that_knows_it_is_being_nudged(assignment3, server):
+    report = grade(assignment3, RED / "fakes_its_own_slope.py", server=server, limits=TEST_LIMITS,
+                   only=("OurNeuralNetwork.gradients",))
+    slope = [r for r in report.results if r.name == "gradients_match_your_feedforward"]
+    assert slope and not slope[0].passed, "gradients without the factor 2 passed the finite-difference check"
+
+
+def test_the_audit_hook_cannot_be_switched_off_through_its_default_argument(assignment3, server):
+    report = grade(assignment3, RED / "switches_off_the_audit_hook.py", server=server, limits=TEST_LIMITS,
+                   only=("sigmoid",))
+    earned = [r.name for r in report.results if r.passed]
+    assert not earned, f"importing the grader after switching off the audit hook earned points in {earned}"
+
