@@ -373,3 +373,11 @@ def test_the_audit_hook_cannot_be_switched_off_through_its_default_argument(assi
     earned = [r.name for r in report.results if r.passed]
     assert not earned, f"importing the grader after switching off the audit hook earned points in {earned}"
 
+
+def test_a_tracer_method_swapped_for_one_at_the_same_address_is_still_seen(assignment3, torch_server):
+    # Held since the fingerprint keeps the objects (8169121); at 949fba9 (id()s) this file earned every point.
+    report = grade(assignment3, RED / "reuses_a_tracer_methods_address.py", server=torch_server,
+                   limits=Limits(call_timeout=20.0, load_timeout=20.0, memory_mb=1024),
+                   only=("OurNeuralNetwork.gradients", "OurNeuralNetwork.train"))
+    earned = [r.name for r in report.results if r.passed]
+    assert not earned, f"autograd behind tracer methods swapped at the same address earned points in {earned}"
