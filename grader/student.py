@@ -18,6 +18,11 @@ from grader.sandbox.codec import RemoteRef
 from grader.sandbox.faults import StudentFault
 from grader.sandbox.session import Reply, Session
 
+# The rules that watch reads and writes of attributes as well as calls: what a getter does can be judged
+# without knowing which call it stands for. (The loops rule watches arrays passed in, and the measured
+# rules compare whole calls, so neither says anything of a read.)
+ACCESS_RULES = ("autograd",)
+
 
 @dataclass(frozen=True)
 class Call:
@@ -62,14 +67,30 @@ class Student:
             return
         raise GraderError(f"a check used {function} but does not list it in functions={sorted(self._allowed)}")
 
-    def _request(self, message: dict, function: str, timeout: float | None) -> Reply:
+    def _request(self, message: dict, function: str, timeout: float | None,
+                 owners: dict[str, list[str]] | None = None) -> Reply:
+        """owners: rule -> the functions what the worker saw under that rule counts against (else function)."""
         self._permit(function, "call" if message["op"] == "probe" else message["op"])
         if self._seed is not None:
             message["seed"] = self._seed
         reply = self._session.request(message, function, self._timeout if timeout is None else timeout)
         for rule, operations in reply.trace.items():
-            self._trace_log.setdefault(rule, {}).setdefault(function, Counter()).update(operations)
+            for owner in (owners or {}).get(rule, [function]):
+                self._trace_log.setdefault(rule, {}).setdefault(owner, Counter()).update(operations)
         return reply
+
+    def _access_watch(self, on: RemoteObject | None) -> dict[str, list[str]]:
+        """rule -> the watched functions a read or write of an attribute of on (None: the module) answers to.
+
+        A read or a write runs student code too (a property, __getattr__, __setattr__, a module's
+        __getattr__): a train that only stores its data and does its work, with autograd, when the
+        grader reads the weights would otherwise go unwatched. What such code does counts against
+        every watched method of the object's class (every watched function, for the module).
+        """
+        prefix = f"{on.class_name}." if on is not None else ""
+        watch = {rule: [f for f in functions if f.startswith(prefix)]
+                 for rule, functions in self._rules.items() if rule in ACCESS_RULES}
+        return {rule: functions for rule, functions in watch.items() if functions}
 
     def _wrap(self, value: Any, function: str) -> Any:
         if isinstance(value, RemoteRef):
@@ -133,15 +154,17 @@ class Student:
 
     def get(self, name: str, on: RemoteObject | None = None) -> Any:
         function = f"{on.class_name}.{name}" if on is not None else name
+        watch = self._access_watch(on)
         message = {"op": "get", "on": self._encode_arg(on, function) if on is not None else None,
-                   "path": name.split(".")}
-        return self._wrap(self._request(message, function, None).value, function)
+                   "path": name.split("."), "trace": list(watch)}
+        return self._wrap(self._request(message, function, None, watch).value, function)
 
     def set(self, name: str, value: Any, on: RemoteObject | None = None) -> None:
         function = f"{on.class_name}.{name}" if on is not None else name
+        watch = self._access_watch(on)
         message = {"op": "set", "on": self._encode_arg(on, function) if on is not None else None,
-                   "path": name.split("."), "value": self._encode_arg(value, function)}
-        self._request(message, function, None)
+                   "path": name.split("."), "value": self._encode_arg(value, function), "trace": list(watch)}
+        self._request(message, function, None, watch)
 
 
 class _Function:

@@ -27,6 +27,13 @@ def reasons(source: str) -> list[str]:
     ("import numpy as np\nsetattr(np, 'add', None)", "names built at run time"),
     ("import numpy\nvars(numpy)", "vars()"),
     ("object.__subclasses__()", "classes"),
+    # attributes spelt as strings, whole or in pieces, and the builtins reached by name (red team, 2026-12-02)
+    ("f = lambda: 0\ngetattr(f, '__globals__')", "namespace"),
+    ("f = lambda: 0\ngetattr(f, '__glo' + 'bals__')", "namespace"),
+    ("f = lambda: 0\nhasattr(f, '__code__')", "function's code"),
+    ("import math\ngetattr(math, '__imp' + 'ort__')", "by name"),
+    ("getattr(__builtins__, 'get')('__import__')", "builtins"),
+    ("import builtins\nbuiltins.__import__('gc')", "builtins"),
 ])
 def test_each_way_of_reaching_out_is_found(source, words):
     assert any(words in reason for reason in reasons(source)), reasons(source)
@@ -45,6 +52,8 @@ def test_honest_code_reaches_nothing():
 
         def f(x):
             print(os.path.join("a", "b"), getattr(np, "zeros"), math.sqrt(2))
+            for i in range(1, 7):
+                setattr(Net(), "w" + str(i), getattr(Net(), "w" + "1", 0.1))
             return getattr(Net(), "name")
     """) == []
 

@@ -13,6 +13,12 @@ one, which the sandbox held and which stays as a regression test:
 ``test_a_worker_cannot_stop_the_worker_forked_for_the_next_student``. They
 fail the same way run as root and as an ordinary user (uid 4242 through
 ``setpriv``, as ``test_unprivileged.py`` does it).
+
+A third round (2026-12-02) added five: four attacks that worked (autograd run from a __getattr__ when
+the grader reads the weights; the watch blinded through a wrapper's __globals__ reached with getattr
+and names spelt in pieces; a feedforward that fakes its own slope when it sees a weight nudged; the
+audit hook switched off through a default argument) and one the identity fingerprint already held
+(a tracer method swapped for another at the same address).
 """
 
 from __future__ import annotations

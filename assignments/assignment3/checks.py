@@ -118,7 +118,9 @@ def gradients_match_your_feedforward(student, rng):
     nudged = student.probe("feedforward_nudged", net, params, x, step, function="OurNeuralNetwork.feedforward")
     numeric = {}
     for name in PARAMETERS:
-        up, down = ((y - as_number(output, what="feedforward(x)")) ** 2 for output in nudged[name])
+        outputs = [as_number(output, what="feedforward(x)") for output in nudged[name]]
+        _same_network(outputs, params, name, step, x)
+        up, down = ((y - output) ** 2 for output in outputs)
         numeric[name] = (up - down) / (2 * step)
     entries = compare_parameters(analytic, numeric, rtol=1e-5)
     try:
@@ -126,6 +128,24 @@ def gradients_match_your_feedforward(student, rng):
     except CheckFailed as failed:
         raise CheckFailed(f"{failed.summary} Your gradients disagree with the slope of your own feedforward, "
                           "which is right, so the bug is in gradients.", failed.details, failed.diagnosis) from None
+
+
+def _same_network(outputs: list[float], params: dict[str, float], name: str, step: float, x) -> None:
+    """feedforward at the nudged weights gave what the network gives there.
+
+    The slopes are only the slope of your feedforward if it is the network's output at every weight,
+    not only at the first: a feedforward that also depends on what it saw before (say, the weights
+    gradients was last called with) could agree with any gradient. The central difference needs the
+    outputs to about 1e-11 anyway, so the same precision is asked of them here.
+    """
+    for sign, output in zip((1, -1), outputs):
+        expected = support.forward({**params, name: params[name] + sign * step}, x)
+        if abs(output - expected) > 1e-10 + 1e-9 * abs(expected):
+            raise CheckFailed(
+                f"feedforward(x) with {name} moved by {sign * step:+g} returned {output!r}, but the network with "
+                f"those weights outputs {expected!r}: the slope of your feedforward can only be measured if its "
+                "output depends on the weights and x alone.",
+                "Does feedforward read anything else, such as values kept from an earlier call?")
 
 
 EPOCHS, EVERY = 200, 10

@@ -38,6 +38,7 @@ _MODULES = {
     "multiprocessing": "starts processes",
     "subprocess": "starts programs",
     "_thread": "starts threads below the threading module",
+    "builtins": "reaches into the builtins",
 }
 # Attributes that reach frames, code and other modules' namespaces.
 _ATTRIBUTES = {
@@ -119,16 +120,33 @@ def _reason(node: ast.AST, aliases: dict[str, str]) -> str | None:
             return "reaches into the interpreter (sys)"
         if owner == "os" and node.attr in _OS:
             return "uses raw file descriptors or processes (os)"
+    elif isinstance(node, ast.Name) and node.id == "__builtins__":
+        return _ATTRIBUTES["__builtins__"]
     elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
         if node.func.id == "vars":
             if node.args and isinstance(node.args[0], ast.Name) and node.args[0].id in aliases:
                 return _BUILTINS["vars"]  # a module's namespace; vars(self) is the student's own business
         elif node.func.id in _BUILTINS:
             return _BUILTINS[node.func.id]
-        if node.func.id in ("getattr", "setattr", "delattr") and len(node.args) >= 2:
+        if node.func.id in ("getattr", "setattr", "delattr", "hasattr") and len(node.args) >= 2:
+            name = _constant_text(node.args[1])  # "__globals__", or "__glo" + "bals__": the attribute, spelt out
+            if name in _ATTRIBUTES:
+                return _ATTRIBUTES[name]
+            if name in _BUILTINS:
+                return _BUILTINS[name]
             target = node.args[0]
             module = aliases.get(target.id, target.id) if isinstance(target, ast.Name) else None
             literal = isinstance(node.args[1], ast.Constant)
             if module in _NUMERICAL and (not literal or node.func.id != "getattr"):
                 return "reaches a library's functions through names built at run time"
+    return None
+
+
+def _constant_text(node: ast.AST) -> str | None:
+    """The text node always evaluates to, where it is string literals joined with +; else None."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _constant_text(node.left), _constant_text(node.right)
+        return left + right if left is not None and right is not None else None
     return None

@@ -260,10 +260,10 @@ class Server:
                     return protocol.error_reply("protocol", message=f"no probe {request.get('name')!r}")
                 return self.call(lambda *args, **kwargs: probe(self.submission.module, *args, **kwargs), request)
             if op == "get":
-                return protocol.value_reply(self.resolve(on, path), {})
+                return self.access(lambda: self.resolve(on, path), request)
             if op == "set" and path:
-                setattr(self.resolve(on, path[:-1]), path[-1], request.get("value"))
-                return protocol.value_reply(None, {})
+                return self.access(lambda: setattr(self.resolve(on, path[:-1]), path[-1], request.get("value")),
+                                   request)
             if op == "call":
                 return self.call(self.resolve(on, path), request)
         except _Missing as missing:
@@ -282,6 +282,15 @@ class Server:
                 raise _Missing(name, owner) from None
             owner = name
         return value
+
+    def access(self, read_or_write: Any, request: dict) -> dict:
+        """A get or a set: student code may run in it (properties, __getattr__, __setattr__), watched under the
+        rules the request names, as a call would be."""
+        rules = [r for r in request.get("trace") or [] if r in tracing.RULES and r not in ("vectorised",
+                                                                                         "requires_autograd")]
+        if not rules:
+            return protocol.value_reply(read_or_write(), {})
+        return self.call(read_or_write, {"op": request.get("op"), "trace": rules})
 
     def call(self, function: Any, request: dict) -> dict:
         args = list(request.get("args") or [])

@@ -112,7 +112,9 @@ def install(scratch: str, readable: tuple[str, ...], protected: tuple[str, ...],
             frame = frame.f_back
         return True
 
-    def hook(event: str, args: tuple, watched=_WATCHED) -> None:
+    watched = _WATCHED  # bound here: a default argument would be one more handle on the hook (its __defaults__)
+
+    def hook(event: str, args: tuple) -> None:
         if event not in watched or getattr(state, "busy", False):
             return
         state.busy = True
