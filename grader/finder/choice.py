@@ -155,12 +155,16 @@ class _Examined:
     unchanged: bool = False
 
 
-def _examine(candidate: _Candidate, wanted: Wanted, knowledge: Template) -> _Examined:
+def _read(candidate: _Candidate) -> bytes:
+    """The candidate's bytes, from disk or its archive, bounded by what a file of its kind may hold."""
     limit = MAX_NOTEBOOK_BYTES if candidate.suffix == ".ipynb" else MAX_SOURCE_BYTES
     if candidate.archive is not None:
-        data = candidate.archive.read(candidate.member, limit)
-    else:
-        data = read_limited(candidate.path, limit)
+        return candidate.archive.read(candidate.member, limit)
+    return read_limited(candidate.path, limit)
+
+
+def _examine(candidate: _Candidate, wanted: Wanted, knowledge: Template) -> _Examined:
+    data = _read(candidate)
     chunks = code_chunks(data, candidate.suffix)
     digests = frozenset({code_digest(chunks), hashlib.sha256(data).hexdigest()})
     every = definitions(chunks)
@@ -203,11 +207,8 @@ def _only(candidate: _Candidate) -> Found:
     """The one candidate, when nothing else was handed in: there is nothing to choose between and
     nothing to remark on, so its code is not examined (that parses it twice), only read, as
     examining would, so that a file that cannot be read is refused in the same words."""
-    limit = MAX_NOTEBOOK_BYTES if candidate.suffix == ".ipynb" else MAX_SOURCE_BYTES
     try:
-        data = candidate.archive.read(candidate.member, limit) if candidate.archive is not None else None
-        if candidate.archive is None:
-            read_limited(candidate.path, limit)
+        data = _read(candidate)
     except Unreadable as exc:
         raise NothingToGrade(f"{_Refusal(candidate.shown, exc.why)}.") from None
     if candidate.archive is None:
