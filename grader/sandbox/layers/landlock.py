@@ -22,6 +22,7 @@ import stat
 import struct
 import sys
 import sysconfig
+from collections.abc import Iterable
 
 from grader.sandbox.layers import libc, within
 
@@ -143,11 +144,12 @@ def carved(root: str, protected: tuple[str, ...]) -> tuple[str, ...]:
 class Prepared:
     """The fixed rules' paths, opened once in the zygote and inherited by every fork."""
 
-    def __init__(self, rules: list[tuple[str, int]]) -> None:
+    def __init__(self, rules: Iterable[tuple[str, int]]) -> None:
+        """rules: (resolved path, rights), as fixed_rules gives them."""
         self.rules: list[tuple[str, int, int]] = []  # path, rights, O_PATH descriptor
         for path, rights in rules:
             try:
-                self.rules.append((os.path.realpath(path), rights, os.open(path, os.O_PATH | os.O_CLOEXEC)))
+                self.rules.append((path, rights, os.open(path, os.O_PATH | os.O_CLOEXEC)))
             except OSError:
                 pass
 
@@ -171,8 +173,7 @@ def prepare() -> None:
     """In the zygote: open the fixed rules' paths for every worker to come."""
     global _prepared
     if _prepared is None and sys.platform.startswith("linux") and abi() >= 1:
-        _prepared = Prepared(fixed_reads())
-    fixed_rules()
+        _prepared = Prepared(fixed_rules())
 
 
 def inherited_fds() -> list[int]:
