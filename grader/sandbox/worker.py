@@ -259,11 +259,12 @@ class Server:
                 if probe is None:
                     return protocol.error_reply("protocol", message=f"no probe {request.get('name')!r}")
                 return self.call(lambda *args, **kwargs: probe(self.submission.module, *args, **kwargs), request)
+            # A read or a write runs student code too (a property, __getattr__, __setattr__): watched like a
+            # call under the rules the request names (the grading process names only grader.student.ACCESS_RULES).
             if op == "get":
-                return self.access(lambda: self.resolve(on, path), request)
+                return self.call(lambda: self.resolve(on, path), request)
             if op == "set" and path:
-                return self.access(lambda: setattr(self.resolve(on, path[:-1]), path[-1], request.get("value")),
-                                   request)
+                return self.call(lambda: setattr(self.resolve(on, path[:-1]), path[-1], request.get("value")), request)
             if op == "call":
                 return self.call(self.resolve(on, path), request)
         except _Missing as missing:
@@ -282,15 +283,6 @@ class Server:
                 raise _Missing(name, owner) from None
             owner = name
         return value
-
-    def access(self, read_or_write: Any, request: dict) -> dict:
-        """A get or a set: student code may run in it (properties, __getattr__, __setattr__), watched under the
-        rules the request names, as a call would be."""
-        rules = [r for r in request.get("trace") or [] if r in tracing.RULES and r not in ("vectorised",
-                                                                                         "requires_autograd")]
-        if not rules:
-            return protocol.value_reply(read_or_write(), {})
-        return self.call(read_or_write, {"op": request.get("op"), "trace": rules})
 
     def call(self, function: Any, request: dict) -> dict:
         args = list(request.get("args") or [])
